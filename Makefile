@@ -1,0 +1,52 @@
+# autodiscover-dns: every target sets up .venv from pinned dependencies on first use.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONFIG ?= config/local.yaml
+ZONES ?=
+FORMAT ?= text
+# plan: PLAN_OUT=plan.json writes the JSON plan and PLAN_MD=plan.md the markdown
+PLAN_OUT ?=
+PLAN_MD ?=
+# apply: PLAN=plan.json (or CHECKSUM=hex) applies only the reviewed plan
+PLAN ?=
+CHECKSUM ?=
+N ?= 1000
+
+.PHONY: setup plan apply validate confirm doctor test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+plan: $(STAMP)
+	@if [ -n "$(PLAN_OUT)" ]; then $(BIN)/python plan.py plan --config $(CONFIG) --format json --output $(PLAN_OUT) --quiet $(ZONES); fi
+	@if [ -n "$(PLAN_MD)" ]; then $(BIN)/python plan.py plan --config $(CONFIG) --format markdown --output $(PLAN_MD) --quiet $(ZONES); fi
+	$(BIN)/python plan.py plan --config $(CONFIG) --format $(FORMAT) $(ZONES)
+
+apply: $(STAMP)
+	$(BIN)/python plan.py apply --config $(CONFIG) $(if $(PLAN),--plan $(PLAN)) $(if $(CHECKSUM),--checksum $(CHECKSUM)) $(ZONES)
+
+validate: $(STAMP)
+	$(BIN)/python plan.py validate --config $(CONFIG)
+
+confirm: $(STAMP)
+	$(BIN)/python plan.py confirm --config $(CONFIG) $(ZONES)
+
+doctor: $(STAMP)
+	$(BIN)/python plan.py doctor --config $(CONFIG) $(ZONES)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf live .locks

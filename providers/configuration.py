@@ -1,0 +1,175 @@
+"""Prepare an octoDNS config for one run, before octoDNS builds any provider.
+
+octoDNS's Manager builds every provider in a config and resolves all their
+``env/NAME`` secrets at start-up, so one unset variable of an unused provider
+fails the whole run, with a traceback. Here we find which providers the zone
+files actually use, check their variables, and hand octoDNS a copy of the
+config without the unused ones.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from octodns.yaml import safe_load as octodns_safe_load
+
+from .errors import AutodiscoverError
+from .repository import ZoneFile, check_zone_data, discover, load_zone_yaml
+
+YAML_PROVIDER = "octodns.provider.yaml.YamlProvider"
+
+
+class ConfigError(AutodiscoverError):
+    """The octoDNS config or the environment it needs is not usable."""
+
+
+@dataclass
+class RunConfig:
+    """A checked config: the zone files it covers and the pruned octoDNS config."""
+
+    path: Path
+    data: dict
+    zone_files: list[ZoneFile]
+    folders: dict[str, str]  # zone folder name -> target provider id
+    skipped: list[ZoneFile]  # zone files of providers this config does not run
+
+    def file_for(self, zone: str) -> Path | None:
+        for zf in self.zone_files:
+            if zf.zone == zone:
+                return zf.path
+        return None
+
+    @property
+    def used_providers(self) -> set[str]:
+        used = set()
+        for name, entry in self.data.get("zones", {}).items():
+            if self._entry_has_zones(name, entry):
+                used |= set(entry.get("sources") or []) | set(entry.get("targets") or [])
+        return used
+
+    def _entry_has_zones(self, name: str, entry: dict) -> bool:
+        if not name.startswith("*"):
+            return True
+        folders = {self._folder(s) for s in entry.get("sources") or []}
+        return any(zf.provider in folders for zf in self.zone_files)
+
+    def _folder(self, provider_id: str) -> str | None:
+        conf = self.data.get("providers", {}).get(provider_id) or {}
+        if conf.get("class") == YAML_PROVIDER and conf.get("directory"):
+            return Path(conf["directory"]).name
+        return None
+
+    def check_environment(self) -> None:
+        """Every ``env/NAME`` of a used provider must be set; name the first zone needing it."""
+        for provider_id in sorted(self.used_providers):
+            conf = self.data.get("providers", {}).get(provider_id) or {}
+            for name in sorted(_env_names(conf)):
+                if name not in os.environ:
+                    zone = next(
+                        (
+                            zf
+                            for zf in self.zone_files
+                            if self.folders.get(zf.provider) == provider_id
+                        ),
+                        None,
+                    )
+                    who = f"zone {zone.zone} ({zone.path})" if zone else f"provider {provider_id}"
+                    raise ConfigError(
+                        f"{who} needs environment variable {name} for provider {provider_id}; "
+                        "set it (see .env.example)"
+                    )
+
+    def write_pruned(self) -> Path:
+        """A temporary copy of the config holding only the providers some zone uses."""
+        used = self.used_providers
+        data = dict(self.data)
+        data["providers"] = {k: v for k, v in self.data.get("providers", {}).items() if k in used}
+        data["zones"] = {
+            name: entry
+            for name, entry in self.data.get("zones", {}).items()
+            if set(entry.get("sources") or []) | set(entry.get("targets") or []) <= used
+        }
+        fd, tmp = tempfile.mkstemp(prefix="autodiscover-dns-", suffix=".yaml")
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump(_plain(data), fh, sort_keys=False)
+        return Path(tmp)
+
+
+def _plain(value):
+    """octoDNS's loader returns dict subclasses carrying file context; dump plain ones."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _env_names(value) -> set[str]:
+    names = set()
+    if isinstance(value, dict):
+        for v in value.values():
+            names |= _env_names(v)
+    elif isinstance(value, list):
+        for v in value:
+            names |= _env_names(v)
+    elif isinstance(value, str) and value.startswith("env/"):
+        parts = value.split("/", 2)
+        if len(parts) == 2:  # env/NAME/default has a default
+            names.add(parts[1])
+    return names
+
+
+def load_config(path: Path) -> dict:
+    try:
+        with open(path) as fh:
+            data = octodns_safe_load(fh, enforce_order=False)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("zones"), dict):
+        raise ConfigError(f"{path}: not an octoDNS config (needs providers: and zones:)")
+    if not isinstance(data.get("providers"), dict):
+        raise ConfigError(f"{path}: not an octoDNS config (needs providers: and zones:)")
+    return data
+
+
+def known_provider_ids(config_dir: Path) -> set[str]:
+    """Provider ids defined by any octoDNS config beside this one: the valid zone folders."""
+    ids = set()
+    for path in sorted(config_dir.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text())
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("providers"), dict):
+            ids |= {
+                k for k, v in data["providers"].items() if (v or {}).get("class") != YAML_PROVIDER
+            }
+    return ids
+
+
+def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
+    """Load the config, check every zone file offline, and map folders to providers."""
+    data = load_config(config_path)
+    folders: dict[str, str] = {}
+    providers = data["providers"]
+    for entry in data["zones"].values():
+        entry = entry or {}
+        for source in entry.get("sources") or []:
+            conf = providers.get(source) or {}
+            if conf.get("class") == YAML_PROVIDER and conf.get("directory"):
+                targets = entry.get("targets") or []
+                if targets:
+                    folders[Path(conf["directory"]).name] = targets[0]
+    known = known_provider_ids(config_path.parent) | set(folders)
+    all_files = discover(zones_dir, known)
+    zone_files = [zf for zf in all_files if zf.provider in folders]
+    skipped = [zf for zf in all_files if zf.provider not in folders]
+    for zf in zone_files:
+        check_zone_data(zf.path, zf.zone, load_zone_yaml(zf.path))
+    return RunConfig(config_path, data, zone_files, folders, skipped)

@@ -1,0 +1,233 @@
+"""One planner run over octoDNS's Manager: check, plan, guard, apply.
+
+The Manager computes the plans exactly as ``octodns-sync`` does (same config,
+same processor); this module only captures them through a plan output, adds
+the per-zone report and applies zone by zone so one failing zone does not hide
+the outcome of the others.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from octodns.manager import Manager, ManagerException
+from octodns.provider.yaml import YamlProvider
+from octodns.zone import Zone
+
+from .catalog import Catalog, load_catalog
+from .configuration import YAML_PROVIDER, RunConfig, prepare
+from .declarations import Declaration
+from .errors import AutodiscoverError
+from .processor import AutodiscoverProcessor
+from .render import build_report
+from .repository import ZoneFile
+
+
+class PlanCapture:
+    """An octoDNS plan output that keeps the (target, plan) list instead of logging it."""
+
+    def __init__(self, name: str = "capture") -> None:
+        self.name = name
+        self.plans: list = []
+
+    def run(self, plans, log=None, fh=None, *args, **kwargs) -> None:
+        self.plans = list(plans)
+
+
+@dataclass
+class PlanResult:
+    plans: list
+    report: dict
+
+
+@dataclass
+class Outcome:
+    zone: str
+    target: str
+    changes: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Progress:
+    """Zones done / total, rate and ETA on stderr for long runs; silent for short ones."""
+
+    total: int
+    enabled: bool = True
+    every: float = 2.0
+    done: int = 0
+    started: float = field(default_factory=time.monotonic)
+    last: float = field(default_factory=time.monotonic)
+
+    def tick(self, *_args) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if not self.enabled or now - self.last < self.every:
+            return
+        self.last = now
+        rate = self.done / max(now - self.started, 1e-6)
+        eta = (self.total - self.done) / rate if rate else 0
+        print(
+            f"progress: {self.done}/{self.total} zones, {rate:.0f}/s, ETA {eta:.0f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+class Engine:
+    def __init__(self, run: RunConfig, manager: Manager, zones: list[str], progress: bool) -> None:
+        self.run = run
+        self.manager = manager
+        self.zones = zones
+        self.processor = _our_processor(manager)
+        self.progress = Progress(total=len(zones), enabled=progress)
+        self.processor.observers.append(self.progress.tick)
+
+    @classmethod
+    def open(cls, config: Path, zones: list[str] | None = None, progress: bool = True) -> Engine:
+        """Check the repository and environment, then build octoDNS's Manager."""
+        run = prepare(config)
+        declared = {zf.zone for zf in run.zone_files}
+        chosen = []
+        for name in zones or []:
+            zone = name.lower().rstrip(".") + "."
+            if zone not in declared:
+                raise AutodiscoverError(
+                    f"zone {zone} is not declared for {config} (no zones/<provider>/"
+                    f"{zone.rstrip('.')}.yaml); add it with plan.py add"
+                )
+            chosen.append(zone)
+        run.check_environment()
+        pruned = run.write_pruned()
+        try:
+            manager = Manager(str(pruned))
+        finally:
+            pruned.unlink()
+        return cls(run, manager, chosen or sorted(declared), progress)
+
+    def plan(self) -> PlanResult:
+        capture = PlanCapture()
+        self.manager.plan_outputs = {capture.name: capture}
+        if self.zones:
+            self.manager.sync(
+                eligible_zones=self.zones, dry_run=True, force=True, plan_output_fh=io.StringIO()
+            )
+        analyses = self.processor.analyses
+        zone_targets = sorted(k for k in analyses if k[0] in set(self.zones))
+        return PlanResult(capture.plans, build_report(capture.plans, analyses, zone_targets))
+
+    def check_safe(self, result: PlanResult, force: bool) -> None:
+        """octoDNS's own thresholds plus ours (max deletes per zone); --force skips them."""
+        if force:
+            return
+        for _target, plan in result.plans:
+            plan.raise_if_unsafe()
+
+    def apply(self, result: PlanResult) -> list[Outcome]:
+        outcomes = []
+        for target, plan in result.plans:
+            outcome = Outcome(zone=plan.desired.name, target=target.id)
+            try:
+                outcome.changes = target.apply(plan)
+            except Exception as e:  # reported per zone; the run exits 1
+                outcome.error = describe(e)
+            outcomes.append(outcome)
+        return outcomes
+
+    @contextmanager
+    def apply_lock(self):
+        """One apply per config at a time on this machine; remote runs use CI concurrency."""
+        lock_dir = Path(".locks")
+        lock_dir.mkdir(exist_ok=True)
+        path = lock_dir / (self.run.path.name + ".lock")
+        with open(path, "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise AutodiscoverError(
+                    f"another apply with {self.run.path} is running on this machine "
+                    f"(lock {path}); wait for it to finish, then plan again"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _our_processor(manager: Manager) -> AutodiscoverProcessor:
+    for processor in manager.processors.values():
+        if isinstance(processor, AutodiscoverProcessor):
+            return processor
+    raise AutodiscoverError(
+        "the config has no providers.processor.AutodiscoverProcessor; add it to processors: "
+        "and to every zone"
+    )
+
+
+def load_processor_catalog(config: dict) -> Catalog:
+    """The catalog the config's AutodiscoverProcessor uses."""
+    for entry in (config.get("processors") or {}).values():
+        if str((entry or {}).get("class", "")).endswith("AutodiscoverProcessor"):
+            return load_catalog(entry.get("catalog", "config/platforms.yaml"))
+    return load_catalog("config/platforms.yaml")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One declared email domain with the zone file and provider it belongs to."""
+
+    zone_file: ZoneFile
+    declaration: Declaration
+
+
+def load_declarations(config: Path) -> list[Declared]:
+    """Every declared email domain, checked offline (no target provider is built or called)."""
+    run = prepare(config)
+    processor = None
+    for entry in (run.data.get("processors") or {}).values():
+        if str((entry or {}).get("class", "")).endswith("AutodiscoverProcessor"):
+            options = {k: v for k, v in entry.items() if k != "class"}
+            processor = AutodiscoverProcessor("autodiscover", **options)
+    if processor is None:
+        raise AutodiscoverError(f"{config}: no AutodiscoverProcessor configured")
+    sources = {}
+    for name, conf in run.data["providers"].items():
+        if conf.get("class") == YAML_PROVIDER:
+            options = {k: v for k, v in conf.items() if k != "class"}
+            sources[Path(conf["directory"]).name] = YamlProvider(name, **options)
+    declared = []
+    for zf in run.zone_files:
+        zone = Zone(zf.zone, [])
+        sources[zf.provider].populate(zone)
+        declared += [Declared(zf, d) for d in processor.declarations(zone)]
+    return declared
+
+
+def validate_offline(config: Path) -> int:
+    """Check config and zone files offline; returns the number of email domains."""
+    return len(load_declarations(config))
+
+
+def describe(error: BaseException) -> str:
+    """One line for any failure: ours verbatim, library errors with their kind."""
+    if isinstance(error, AutodiscoverError | ManagerException):
+        return _one_line(str(error))
+    name = type(error).__name__
+    module = type(error).__module__.split(".")[0]
+    text = _one_line(str(error)) or name
+    if module in ("requests", "urllib3", "botocore", "boto3", "dns", "octodns_cloudflare",
+                  "octodns_powerdns", "octodns_route53", "octodns_bind"):  # fmt: skip
+        return f"provider error ({module} {name}): {text}"
+    if isinstance(error, OSError):
+        return f"{name}: {text}"
+    return f"{name}: {text}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,0 +1,128 @@
+"""The Autodiscover policy as an octoDNS processor.
+
+Configured on every zone, it makes octoDNS manage only the Autodiscover
+(name, type) pairs the policy chooses; every other record is removed from the
+existing zone before planning, so octoDNS never sees it and never deletes it.
+Plain ``octodns-sync`` with our config therefore plans exactly what
+``plan.py`` plans. Guards that octoDNS's percentage thresholds cannot provide
+(they ignore zones under ten records) are enforced here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from octodns.processor.base import BaseProcessor
+from octodns.provider.plan import Plan, UnsafePlan
+from octodns.record import Record
+
+from .catalog import load_catalog
+from .declarations import declaration_from_record
+from .errors import DeclarationError, UnsafePlanError, ZoneMissingError
+from .policy import SHIELD_TEXT, ZoneAnalysis, analyze
+
+DEFAULT_MAX_DELETES = 5
+
+
+class TooManyDeletes(UnsafePlan, UnsafePlanError):
+    """More deletes in one zone than the configured bound; --force overrides."""
+
+
+class AutodiscoverPlan(Plan):
+    """An octoDNS plan whose safety check also bounds deletes per zone."""
+
+    def __init__(self, plan: Plan, max_deletes: int) -> None:
+        super().__init__(
+            plan.existing,
+            plan.desired,
+            plan.changes,
+            plan.exists,
+            update_pcent_threshold=plan.update_pcent_threshold,
+            delete_pcent_threshold=plan.delete_pcent_threshold,
+            meta=plan.meta,
+        )
+        self.max_deletes = max_deletes
+
+    def raise_if_unsafe(self) -> None:
+        deletes = self.change_counts["Delete"]
+        if deletes > self.max_deletes:
+            raise TooManyDeletes(
+                f"zone {self.desired.name}: {deletes} deletes exceed max_deletes "
+                f"{self.max_deletes}; review the plan, then apply with --force"
+            )
+        super().raise_if_unsafe()
+
+
+class AutodiscoverProcessor(BaseProcessor):
+    """Owns the Autodiscover names of each declared email domain, nothing else.
+
+    Options: ``catalog`` (path of config/platforms.yaml), ``max_deletes``
+    (per zone, default 5).
+    """
+
+    def __init__(
+        self,
+        id: str,
+        catalog: str = "config/platforms.yaml",
+        max_deletes: int = DEFAULT_MAX_DELETES,
+    ) -> None:
+        super().__init__(id)
+        self.catalog = load_catalog(catalog)
+        self.max_deletes = int(max_deletes)
+        self._lock = threading.Lock()
+        #: (zone name, target id) -> the policy's decision, for plan renderers
+        self.analyses: dict[tuple[str, str], ZoneAnalysis] = {}
+        #: callables told of each zone planned (progress reporting)
+        self.observers: list = []
+
+    def declarations(self, zone):
+        """The zone's declarations; any bad declared record stops the run."""
+        declarations = [declaration_from_record(r, self.catalog) for r in _sorted(zone.records)]
+        if not declarations:
+            raise DeclarationError(
+                f"zone {zone.name}: declares no _autodiscover._tcp SRV record; add one with "
+                "plan.py add DOMAIN --platform NAME --provider ID"
+            )
+        return declarations
+
+    def process_source_zone(self, desired, sources, lenient=False):
+        self.declarations(desired)
+        return desired
+
+    def process_source_and_target_zones(self, desired, existing, target, lenient=False):
+        analysis = analyze(desired.name, self.declarations(desired), existing)
+        for record in list(existing.records):
+            if (record.name, record._type) not in analysis.visible:
+                existing.remove_record(record)
+        for name, ttl in analysis.shields:
+            shield = Record.new(desired, name, {"type": "TXT", "ttl": ttl, "value": SHIELD_TEXT})
+            desired.add_record(shield, replace=True)
+        with self._lock:
+            self.analyses[(desired.name, target.id)] = analysis
+        return desired, existing
+
+    def process_plan(self, plan, sources, target, lenient=False):
+        for observer in self.observers:
+            observer(target.id)
+        if plan is None:
+            return None
+        zone = plan.desired.name
+        if plan.exists is False:
+            raise ZoneMissingError(
+                f"zone {zone} does not exist at provider {target.id}; create it there first "
+                "(autodiscover-dns never creates zones)"
+            )
+        analysis = self.analyses.get((zone, target.id))
+        allowed = analysis.visible if analysis else set()
+        for change in plan.changes:
+            pair = (change.record.name, change.record._type)
+            if pair not in allowed:
+                raise UnsafePlanError(
+                    f"zone {zone}: refusing a change to {change.record.name or '@'} "
+                    f"{change.record._type}, which autodiscover-dns does not own"
+                )
+        return AutodiscoverPlan(plan, self.max_deletes)
+
+
+def _sorted(records):
+    return sorted(records, key=lambda r: (r.name, r._type))

@@ -1,0 +1,220 @@
+"""Plans as data: the stable JSON contract, text for terminals, markdown for reviews."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from copy import deepcopy
+
+from .declarations import META_KEY
+from .policy import ZoneAnalysis
+
+ACTIONS = {"Create": "create", "Update": "update", "Delete": "delete"}
+
+
+def _record_data(record) -> dict | None:
+    if record is None:
+        return None
+    data = deepcopy(dict(record.data))
+    meta = data.get("octodns")
+    if isinstance(meta, dict):
+        meta.pop(META_KEY, None)
+        if not meta:
+            data.pop("octodns")
+    return {"type": record._type, **data}
+
+
+def checksum(plans) -> str:
+    """sha256 over every zone's name, target and octoDNS plan data, in plan order."""
+    data = [
+        {"zone": plan.desired.name, "target": target.id, "plan": plan.data}
+        for target, plan in plans
+    ]
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def build_report(plans, analyses: dict[tuple[str, str], ZoneAnalysis], zone_targets) -> dict:
+    """The JSON document: every planned zone, its changes with reasons, and a summary.
+
+    ``zone_targets`` lists (zone, target id) for every zone in the run, so zones
+    without changes appear too.
+    """
+    by_zone = {(plan.desired.name, target.id): plan for target, plan in plans}
+    zones = []
+    totals = {"create": 0, "update": 0, "delete": 0}
+    warnings = conflicts_removed = 0
+    for zone, target_id in zone_targets:
+        analysis = analyses.get((zone, target_id))
+        plan = by_zone.get((zone, target_id))
+        changes = []
+        for change in plan.changes if plan else []:
+            action = ACTIONS[change.__class__.__name__]
+            record = change.record
+            reason = analysis.reasons.get((record.name, record._type), "") if analysis else ""
+            changes.append(
+                {
+                    "action": action,
+                    "name": record.name,
+                    "type": record._type,
+                    "before": _record_data(change.existing),
+                    "after": _record_data(change.new),
+                    "reason": reason,
+                }
+            )
+            totals[action] += 1
+            if action == "delete":
+                conflicts_removed += 1
+        decls = analysis.declarations if analysis else []
+        entry = {
+            "zone": zone,
+            "provider": target_id,
+            "domains": [d.domain.name for d in decls],
+            "platform": ",".join(analysis.platforms) if analysis else None,
+            "policy": ",".join(analysis.policies) if analysis else None,
+            "email_domains": [
+                {"domain": d.domain.name, "platform": d.platform_key, "policy": d.policy}
+                for d in decls
+            ],
+            "changes": changes,
+            "warnings": list(analysis.warnings) if analysis else [],
+        }
+        warnings += len(entry["warnings"])
+        zones.append(entry)
+    return {
+        "checksum": checksum(plans),
+        "zones": zones,
+        "summary": {
+            "zones": len(zones),
+            "zones_with_changes": sum(1 for z in zones if z["changes"]),
+            **totals,
+            "conflicts_removed": conflicts_removed,
+            "warnings": warnings,
+        },
+    }
+
+
+def render_json(report: dict) -> str:
+    return json.dumps(report, indent=2, sort_keys=False) + "\n"
+
+
+def _value_text(data: dict | None) -> str:
+    if not data:
+        return ""
+    values = data.get("values", [data.get("value")] if "value" in data else [])
+    parts = []
+    for value in values:
+        if isinstance(value, dict) and data["type"] == "SRV":
+            parts.append(f"{value['priority']} {value['weight']} {value['port']} {value['target']}")
+        elif isinstance(value, dict):
+            parts.append(" ".join(str(v) for v in value.values()))
+        else:
+            parts.append(str(value))
+    return f"{' | '.join(parts)} (ttl {data.get('ttl')})"
+
+
+_SIGNS = {"create": "+", "update": "~", "delete": "-"}
+
+
+def render_text(report: dict) -> str:
+    lines = []
+    for zone in report["zones"]:
+        doms = ", ".join(
+            f"{d['domain']} ({d['platform']}, policy {d['policy']})" for d in zone["email_domains"]
+        )
+        state = f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
+        lines.append(f"{zone['zone']} at {zone['provider']}: {state} -- {doms}")
+        for c in zone["changes"]:
+            name = c["name"] or "@"
+            lines.append(f"  {_SIGNS[c['action']]} {c['action']:<6} {name} {c['type']}")
+            if c["before"]:
+                lines.append(f"      was: {_value_text(c['before'])}")
+            if c["after"]:
+                lines.append(f"      now: {_value_text(c['after'])}")
+            if c["reason"]:
+                lines.append(f"      why: {c['reason']}")
+        for w in zone["warnings"]:
+            lines.append(f"  ! {w}")
+    s = report["summary"]
+    lines.append("")
+    lines.append(
+        f"Summary: {s['zones']} zone(s), {s['zones_with_changes']} with changes: "
+        f"{s['create']} create, {s['update']} update, {s['delete']} delete, "
+        f"{s['warnings']} warning(s)."
+    )
+    lines.append(f"Checksum: {report['checksum']}")
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str = "") -> str:
+    """Markdown for a pull request: summary table, then one collapsed block per zone.
+
+    With ``limit`` (characters), per-zone details are cut before the limit and
+    a pointer to the full plan is added.
+    """
+    s = report["summary"]
+    head = [
+        "### autodiscover-dns plan",
+        "",
+        "| zones | with changes | create | update | delete | conflicts removed | warnings |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {s['zones']} | {s['zones_with_changes']} | {s['create']} | {s['update']} | "
+        f"{s['delete']} | {s['conflicts_removed']} | {s['warnings']} |",
+        "",
+        f"Checksum: `{report['checksum']}`",
+        "",
+    ]
+    blocks = []
+    for zone in report["zones"]:
+        if not zone["changes"] and not zone["warnings"]:
+            continue
+        doms = ", ".join(
+            f"{d['domain']} ({d['platform']}, {d['policy']})" for d in zone["email_domains"]
+        )
+        body = [
+            "<details>",
+            f"<summary><b>{zone['zone']}</b> at {zone['provider']}: "
+            f"{len(zone['changes'])} change(s), {len(zone['warnings'])} warning(s)</summary>",
+            "",
+            f"Email domains: {_md_escape(doms)}",
+            "",
+        ]
+        if zone["changes"]:
+            body += ["| action | name | type | before | after | why |", "|---|---|---|---|---|---|"]
+            for c in zone["changes"]:
+                body.append(
+                    f"| {c['action']} | `{c['name'] or '@'}` | {c['type']} | "
+                    f"{_md_escape(_value_text(c['before']))} | "
+                    f"{_md_escape(_value_text(c['after']))} | {_md_escape(c['reason'])} |"
+                )
+            body.append("")
+        for w in zone["warnings"]:
+            body.append(f"- :warning: {_md_escape(w)}")
+        body += ["", "</details>", ""]
+        blocks.append("\n".join(body))
+    unchanged = sum(1 for z in report["zones"] if not z["changes"] and not z["warnings"])
+    tail = (
+        [f"{unchanged} zone(s) without changes or warnings are not listed.", ""]
+        if unchanged
+        else []
+    )
+    text = "\n".join(head)
+    if limit is None:
+        return text + "\n".join(blocks) + "\n".join(tail)
+    budget = limit - len(text) - len("\n".join(tail)) - 400
+    shown = []
+    for block in blocks:
+        if len(block) + 1 > budget:
+            break
+        shown.append(block)
+        budget -= len(block) + 1
+    out = text + "\n".join(shown)
+    if len(shown) < len(blocks):
+        out += (
+            f"\n**{len(blocks) - len(shown)} more zone(s) not shown** (comment size limit). "
+            f"{full_plan_hint}\n"
+        )
+    return out + "\n".join(tail)

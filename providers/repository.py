@@ -1,0 +1,234 @@
+"""The repository's zone files: strict offline checks and writing new ones.
+
+octoDNS's YAML loader silently keeps the last of duplicate keys and reports
+errors without file and line; these checks run first so a reviewer's typo
+becomes one clear line naming the file, before any provider is built.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .catalog import CUSTOM, Catalog
+from .declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_values
+from .errors import AutodiscoverError
+from .ownership import email_domain_for
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class RepositoryError(AutodiscoverError):
+    """A zone file or folder in the repository is not acceptable."""
+
+
+@dataclass(frozen=True)
+class ZoneFile:
+    provider: str
+    zone: str  # with trailing dot
+    path: Path
+
+
+def check_domain_name(name: str, where: str) -> str:
+    """Return the canonical (lower-case ASCII) domain or explain how to fix it."""
+    if name != name.lower():
+        raise RepositoryError(f"{where}: domain {name!r} has upper case; use {name.lower()!r}")
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        try:
+            puny = name.encode("idna").decode()
+        except UnicodeError:
+            puny = None
+        hint = f"write it in punycode: {puny!r}" if puny else "it is not a valid domain"
+        raise RepositoryError(f"{where}: internationalised domain {name!r}; {hint}") from None
+    labels = name.split(".")
+    if (
+        len(name) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise RepositoryError(
+            f"{where}: {name!r} is not a valid DNS domain name (letters, digits and hyphens, "
+            "dot-separated labels of at most 63 characters)"
+        )
+    return name
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys, naming the line."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key]})",
+                key_node.start_mark,
+            )  # fmt: skip
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping_plain(node, deep=deep)
+
+
+_StrictLoader.construct_mapping_plain = yaml.SafeLoader.construct_mapping
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_zone_yaml(path: Path) -> dict:
+    """Parse one zone file strictly; errors name the file and line."""
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise RepositoryError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        problem = e.problem or e.context or "invalid YAML"
+        raise RepositoryError(f"{path}{line}: {problem}; fix the YAML") from None
+    except yaml.YAMLError as e:
+        raise RepositoryError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RepositoryError(
+            f"{path}: a zone file is a mapping of record names; got a list or text"
+        )
+    return data
+
+
+def check_zone_data(path: Path, zone: str, data: dict) -> None:
+    """Check raw declared records (catches what octoDNS would coerce, like priority 1.5)."""
+    for name, records in data.items():
+        entries = records if isinstance(records, list) else [records]
+        for entry in entries:
+            where = f"{path}: record {name or '@'}"
+            if not isinstance(entry, dict):
+                raise RepositoryError(f"{where}: expected a mapping with type and value(s)")
+            _type = entry.get("type")
+            if email_domain_for(zone, str(name)) is None:
+                raise RepositoryError(
+                    f"{where} {_type}: only _autodiscover._tcp[.<subdomain>] SRV records may be "
+                    "declared; remove it (records you do not declare stay untouched)"
+                )
+            if _type == "CNAME":
+                raise RepositoryError(
+                    f"{where} CNAME: a CNAME cannot be the Autodiscover record; declare the SRV "
+                    "of a platform (plan.py add DOMAIN --platform NAME)"
+                )
+            if _type != "SRV":
+                raise RepositoryError(f"{where}: only type SRV may be declared here, not {_type!r}")
+            if "value" in entry and "values" in entry:
+                raise RepositoryError(f"{where}: has both value and values; keep one")
+            values = entry.get("values", entry.get("value"))
+            if values is None:
+                values = []
+            check_srv_values(f"{where} SRV", values if isinstance(values, list) else [values])
+            meta = (entry.get("octodns") or {}).get(META_KEY) or {}
+            policy = meta.get("policy", DEFAULT_POLICY) if isinstance(meta, dict) else None
+            if policy not in POLICIES:
+                raise RepositoryError(
+                    f"{where}: unknown policy {policy!r}; use one of {', '.join(POLICIES)}"
+                )
+
+
+def discover(zones_dir: Path, known_providers: set[str]) -> list[ZoneFile]:
+    """Every ``zones/<provider>/<domain>.yaml``; bad names and duplicates are errors."""
+    found: dict[str, ZoneFile] = {}
+    if not zones_dir.is_dir():
+        return []
+    for folder in sorted(p for p in zones_dir.iterdir() if p.is_dir()):
+        files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        if files and folder.name not in known_providers:
+            known = ", ".join(sorted(known_providers))
+            raise RepositoryError(
+                f"{folder}/: no provider '{folder.name}' is defined in config/; move its zone "
+                f"files to a provider folder ({known})"
+            )
+        for path in files:
+            if path.suffix == ".yml":
+                raise RepositoryError(f"{path}: zone files end in .yaml; rename it")
+            domain = check_domain_name(path.name[: -len(".yaml")], str(path))
+            zone = domain + "."
+            if zone in found:
+                raise RepositoryError(
+                    f"{path}: {domain} is also declared in {found[zone].path}; keep one file"
+                )
+            found[zone] = ZoneFile(provider=folder.name, zone=zone, path=path)
+    return sorted(found.values(), key=lambda z: z.zone)
+
+
+def render_declaration(platform_value: dict, platform: str, policy: str, ttl: int) -> dict:
+    """The octoDNS record data for one declared SRV, keys in octoDNS's sorted order."""
+    meta = {"platform": platform}
+    if policy != DEFAULT_POLICY:
+        meta["policy"] = policy
+    return {
+        "octodns": {META_KEY: meta},
+        "ttl": ttl,
+        "type": "SRV",
+        "value": dict(sorted(platform_value.items())),
+    }
+
+
+def add_declaration(
+    zones_dir: Path,
+    provider: str,
+    domain: str,
+    platform: str,
+    catalog: Catalog,
+    policy: str = DEFAULT_POLICY,
+    ttl: int = 3600,
+    existing: list[ZoneFile] | None = None,
+) -> tuple[Path, str]:
+    """Declare ``domain``'s SRV in its zone file (the parent zone's, if one is declared).
+
+    Returns the file written and the record name. Refuses to change an
+    existing declaration of the domain.
+    """
+    domain = check_domain_name(domain.rstrip("."), f"domain {domain}")
+    if platform == CUSTOM:
+        raise RepositoryError("add writes catalog platforms; write a custom target by hand")
+    entry = catalog.get(platform)
+    if policy not in POLICIES:
+        raise RepositoryError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
+    parent = _parent_zone(domain, existing or [])
+    if parent is not None and parent.provider != provider:
+        raise RepositoryError(
+            f"{domain} lies in zone {parent.zone} which is declared for provider "
+            f"{parent.provider} ({parent.path}); use --provider {parent.provider}"
+        )
+    if parent is not None:
+        path = parent.path
+        sub = domain[: -len(parent.zone.rstrip(".")) - 1]
+    else:
+        path = zones_dir / provider / f"{domain}.yaml"
+        sub = ""
+    name = f"_autodiscover._tcp.{sub}" if sub else "_autodiscover._tcp"
+    data = load_zone_yaml(path) if path.exists() else {}
+    if name in data:
+        raise RepositoryError(
+            f"{path}: {domain} is already declared ({name}); edit the file to change it"
+        )
+    data[name] = render_declaration(entry.srv_value, platform, policy, ttl)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(dict(sorted(data.items())), default_flow_style=False, sort_keys=True)
+    path.write_text("---\n" + body)
+    return path, name
+
+
+def _parent_zone(domain: str, zone_files: list[ZoneFile]) -> ZoneFile | None:
+    best = None
+    for zf in zone_files:
+        zone = zf.zone.rstrip(".")
+        if domain == zone or domain.endswith("." + zone):
+            if best is None or len(zone) > len(best.zone):
+                best = zf
+    return best
