@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import fcntl
 import io
+import re
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from octodns.manager import Manager, ManagerException
 from octodns.provider.yaml import YamlProvider
+from octodns.record import Record
 from octodns.zone import Zone
 
 from .catalog import Catalog, load_catalog
@@ -189,6 +192,9 @@ class Declared:
 def load_declarations(config: Path) -> list[Declared]:
     """Every declared email domain, checked offline (no target provider is built or called)."""
     run = prepare(config)
+    enabled = ((run.data.get("manager") or {}).get("validators") or {}).get("enabled", ["legacy"])
+    Record.enable_validators(enabled)  # as octoDNS's Manager does at start-up
+    Zone.enable_zone_validators(enabled)
     processor = None
     for entry in (run.data.get("processors") or {}).values():
         if str((entry or {}).get("class", "")).endswith("AutodiscoverProcessor"):
@@ -218,6 +224,8 @@ def describe(error: BaseException) -> str:
     """One line for any failure: ours verbatim, library errors with their kind."""
     if isinstance(error, AutodiscoverError | ManagerException):
         return _one_line(str(error))
+    if isinstance(error, yaml.YAMLError):
+        return _yaml_error(error)
     name = type(error).__name__
     module = type(error).__module__.split(".")[0]
     text = _one_line(str(error)) or name
@@ -227,6 +235,26 @@ def describe(error: BaseException) -> str:
     if isinstance(error, OSError):
         return f"{name}: {text}"
     return f"{name}: {text}"
+
+
+_AT = re.compile(r"^(?P<problem>.*) at (?P<file>\S+), line (?P<line>\d+), column \d+$")
+
+
+def _yaml_error(error: yaml.YAMLError) -> str:
+    """'file:line: problem; what to do' from PyYAML's or octoDNS's loader errors."""
+    mark = getattr(error, "problem_mark", None)
+    problem = _one_line(getattr(error, "problem", None) or str(error))
+    if mark is not None:
+        where = f"{mark.name}:{mark.line + 1}"
+    elif match := _AT.match(problem):
+        where = f"{match['file']}:{match['line']}"
+        problem = match["problem"]
+    else:
+        return f"invalid YAML: {problem}"
+    where = where.removeprefix("./")
+    if "keys out of order" in problem:
+        return f"{where}: {problem}; octoDNS zone files keep keys sorted"
+    return f"{where}: {problem}; fix the YAML"
 
 
 def _one_line(text: str) -> str:

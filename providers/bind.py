@@ -1,0 +1,87 @@
+"""BIND (or any RFC 2136 server) through octodns-bind's Rfc2136Provider.
+
+Reads by TSIG-signed AXFR, writes by TSIG-signed dynamic updates. Its errors
+arrive as transfer failures with DNS jargon ("The peer didn't like the
+signature we sent", NOTAUTH) or, for a secret that is not base64, a bare
+``binascii.Error``; here each becomes one line that says what to fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import dns.exception
+from octodns_bind import (
+    AxfrSourceZoneTransferFailed,
+    Rfc2136ProviderUpdateFailed,
+)
+from octodns_bind import (
+    Rfc2136Provider as _Rfc2136Provider,
+)
+
+from .errors import AutodiscoverError, ZoneMissingError
+
+
+class BindError(AutodiscoverError):
+    """The server refused, did not answer, or rejected our key."""
+
+
+class Rfc2136Provider(_Rfc2136Provider):
+    """Options as upstream: host, port, key_name, key_secret, key_algorithm, timeout."""
+
+    def __init__(self, id: str, host, *args, port=53, key_secret=None, timeout=10, **kwargs):
+        if key_secret is not None:
+            key_secret = str(key_secret)
+            try:
+                base64.b64decode(key_secret, validate=True)
+            except (binascii.Error, ValueError):
+                raise BindError(
+                    f"provider {id}: BIND_TSIG_SECRET is not base64; copy the secret line of "
+                    "the key that tsig-keygen printed"
+                ) from None
+        super().__init__(
+            id, str(host), *args, port=int(port), key_secret=key_secret, timeout=timeout,
+            **kwargs,
+        )  # fmt: skip
+
+    @property
+    def where(self) -> str:
+        return f"BIND at {self.host}:{self.port}"
+
+    def zone_records(self, zone, target):
+        try:
+            return super().zone_records(zone, target)
+        except AxfrSourceZoneTransferFailed as e:
+            raise self._explain(zone.name, "zone transfer", e) from None
+
+    def _apply(self, plan):
+        try:
+            return super()._apply(plan)
+        except Rfc2136ProviderUpdateFailed as e:
+            raise self._explain(plan.desired.name, "update", e) from None
+        except dns.exception.DNSException as e:
+            raise self._explain(plan.desired.name, "update", e) from None
+
+    def _explain(self, zone: str, what: str, error: Exception) -> AutodiscoverError:
+        text = str(error)
+        if "didn't like the signature" in text or "didn't know the key" in text:
+            detail = text.split(": ")[-1]
+            return BindError(
+                f"{self.where} rejected the TSIG key for the {what} of {zone} ({detail}); check "
+                "BIND_TSIG_NAME, BIND_TSIG_SECRET and BIND_TSIG_ALGORITHM"
+            )
+        if "NOTAUTH" in text or "NOTZONE" in text:
+            return ZoneMissingError(
+                f"zone {zone} is not served by {self.where} (NOTAUTH); create it there first "
+                "(autodiscover-dns never creates zones)"
+            )
+        if "REFUSED" in text:
+            setting = "allow-transfer" if what == "zone transfer" else "allow-update"
+            return BindError(
+                f"{self.where} REFUSED the {what} of {zone}; grant the key with "
+                f"{setting} {{ key {self.key_name or 'NAME'}; }}"
+            )
+        if isinstance(error, dns.exception.Timeout) or "timed out" in text.lower():
+            return BindError(f"no answer from {self.where} for the {what} of {zone} (timeout)")
+        return BindError(f"{self.where}: {what} of {zone} failed: {text}")

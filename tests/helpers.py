@@ -1,0 +1,73 @@
+"""Shared test helpers: build octoDNS zones, run the CLI, read zone files independently."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dns.zone
+from octodns.record import Record
+from octodns.record.rr import Rrset
+from octodns.zone import Zone
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def make_zone(name: str, records: list[tuple[str, str, int, list[str]]]) -> Zone:
+    """An octoDNS zone from (relative name, type, ttl, rdata texts) tuples."""
+    zone = Zone(name, [])
+    for rel, _type, ttl, rdatas in records:
+        fqdn = f"{rel}.{name}" if rel else name
+        record = Record.from_rrset(zone, Rrset(fqdn, _type, ttl, rdatas), lenient=True)
+        zone.add_record(record, lenient=True, replace=True)
+    return zone
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300):
+    """Run plan.py as a user would, in ``cwd``."""
+    full_env = dict(os.environ)
+    full_env.pop("REQUIRE_SERVERS", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [PYTHON, str(ROOT / "plan.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+    )
+
+
+def rdatasets(path: Path, origin: str) -> dict[tuple[str, str], tuple[int, frozenset[str]]]:
+    """Every (name, type) of a BIND zone file with its TTL and rdata, read with dnspython."""
+    zone = dns.zone.from_file(str(path), origin=origin, relativize=True)
+    out = {}
+    for name, node in zone.nodes.items():
+        for rds in node.rdatasets:
+            key = (name.to_text().lower(), dns.rdatatype.to_text(rds.rdtype))
+            texts = frozenset(r.to_text(origin=zone.origin, relativize=False) for r in rds)
+            out[key] = (rds.ttl, texts)
+    return out
+
+
+def owned_by_spec(subs: list[str]) -> set[tuple[str, str]]:
+    """The pairs the issue says the planner may touch, written out independently of the code."""
+    pairs = set()
+    for sub in subs:
+        suffix = f".{sub}" if sub else ""
+        pairs |= {(f"_autodiscover._tcp{suffix}", t) for t in ("SRV", "CNAME")}
+        pairs |= {(f"autodiscover{suffix}", t) for t in ("A", "AAAA", "CNAME", "ALIAS", "TXT")}
+        pairs |= {(f"*{suffix}", t) for t in ("A", "AAAA", "CNAME", "ALIAS")}
+    return pairs
+
+
+def one_error_line(stderr: str) -> str:
+    """The single 'error:' line of a failed run (asserts there is exactly one, no traceback)."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, stderr
+    return lines[0]

@@ -1,0 +1,197 @@
+"""The Autodiscover conflict policy: what becomes visible to octoDNS, and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from providers.catalog import load_catalog
+from providers.declarations import Declaration
+from providers.ownership import EmailDomain
+from providers.policy import analyze
+from tests.helpers import ROOT, make_zone
+
+CATALOG = load_catalog(ROOT / "config/platforms.yaml")
+SOA = ("", "SOA", 3600, ["ns1.example.com. h.example.com. 1 3600 600 86400 300"])
+UNRELATED = [
+    ("", "A", 300, ["203.0.113.10"]),
+    ("", "MX", 300, ["10 mail.contoso.com."]),
+    ("", "TXT", 300, ['"v=spf1 -all"']),
+    ("", "CAA", 300, ['0 issue "letsencrypt.org"']),
+    ("www", "CNAME", 300, ["contoso.com."]),
+    ("*", "MX", 300, ["10 mail.contoso.com."]),
+    ("*", "TXT", 300, ['"catch-all"']),
+    ("*.sub", "A", 300, ["203.0.113.11"]),
+]
+
+
+def declare(sub: str = "", policy: str = "remove", platform: str = "exchange-2016") -> Declaration:
+    p = CATALOG.get(platform)
+    return Declaration(
+        domain=EmailDomain("contoso.com.", sub),
+        platform=p,
+        policy=policy,
+        values=(p.srv_value,),
+        ttl=3600,
+    )
+
+
+def run(records, *declarations):
+    zone = make_zone("contoso.com.", UNRELATED + list(records))
+    return analyze("contoso.com.", list(declarations) or [declare()], zone)
+
+
+def test_only_the_srv_is_visible_when_there_is_no_conflict():
+    analysis = run([])
+    assert analysis.visible == {("_autodiscover._tcp", "SRV")}
+    assert "Outlook step 10" in analysis.reasons[("_autodiscover._tcp", "SRV")]
+
+
+@pytest.mark.parametrize("_type,value", [("A", "198.51.100.1"), ("AAAA", "2001:db8::1")])
+def test_wildcard_address_is_removed_with_the_outlook_reason(_type, value):
+    analysis = run([("*", _type, 300, [value])])
+    assert ("*", _type) in analysis.visible
+    reason = analysis.reasons[("*", _type)]
+    assert f"`*` {_type} {value} makes autodiscover.contoso.com resolve" in reason
+    assert "https://autodiscover.contoso.com" in reason
+    assert any("shield" in w for w in analysis.warnings)
+
+
+def test_wildcard_cname_is_removed():
+    analysis = run([("*", "CNAME", 300, ["hosting.example.net."])])
+    assert ("*", "CNAME") in analysis.visible
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        ("autodiscover", "CNAME", 300, ["autodiscover.outlook.com."]),
+        ("autodiscover", "A", 300, ["198.51.100.2"]),
+        ("autodiscover", "AAAA", 300, ["2001:db8::2"]),
+    ],
+)
+def test_explicit_autodiscover_records_are_removed(record):
+    analysis = run([record])
+    assert (record[0], record[1]) in analysis.visible
+    assert "(step 7)" in analysis.reasons[(record[0], record[1])]
+
+
+def test_cname_at_srv_name_is_replaced_in_every_policy():
+    for policy in ("remove", "shield", "report"):
+        analysis = run(
+            [("_autodiscover._tcp", "CNAME", 300, ["old.example.net."])], declare(policy=policy)
+        )
+        assert ("_autodiscover._tcp", "CNAME") in analysis.visible
+        assert "RFC 1034" in analysis.reasons[("_autodiscover._tcp", "CNAME")]
+
+
+def test_wrong_srv_is_updated_with_before_and_after_in_the_reason():
+    analysis = run([("_autodiscover._tcp", "SRV", 300, ["10 10 80 mail.contoso.com."])])
+    reason = analysis.reasons[("_autodiscover._tcp", "SRV")]
+    assert "10 10 80 mail.contoso.com." in reason and "0 0 443 exchange.emailservice.io." in reason
+
+
+def test_wildcard_is_not_a_conflict_when_autodiscover_exists_with_another_type():
+    analysis = run([("*", "A", 300, ["198.51.100.1"]), ("autodiscover", "TXT", 300, ['"x"'])])
+    assert ("*", "A") not in analysis.visible
+    assert any("RFC 4592" in w and "kept" in w for w in analysis.warnings)
+
+
+def test_wildcard_is_not_a_conflict_when_a_name_below_autodiscover_exists():
+    analysis = run([("*", "A", 300, ["198.51.100.1"]), ("x.autodiscover", "A", 300, ["192.0.2.1"])])
+    assert ("*", "A") not in analysis.visible
+
+
+def test_shield_keeps_the_wildcard_and_adds_a_txt_but_removes_explicit_records():
+    analysis = run(
+        [("*", "A", 300, ["198.51.100.1"]), ("autodiscover", "AAAA", 300, ["2001:db8::2"])],
+        declare(policy="shield"),
+    )
+    assert ("*", "A") not in analysis.visible
+    assert ("autodiscover", "AAAA") in analysis.visible
+    assert analysis.shields == [("autodiscover", 3600)]
+    assert ("autodiscover", "TXT") in analysis.visible
+    assert "RFC 4592" in analysis.reasons[("autodiscover", "TXT")]
+
+
+def test_shield_without_a_wildcard_adds_nothing():
+    analysis = run([], declare(policy="shield"))
+    assert analysis.shields == []
+
+
+def test_report_changes_nothing_but_the_srv_and_warns_about_each_conflict():
+    analysis = run(
+        [("*", "A", 300, ["198.51.100.1"]), ("autodiscover", "CNAME", 300, ["x.example."])],
+        declare(policy="report"),
+    )
+    assert analysis.visible == {("_autodiscover._tcp", "SRV")}
+    assert any("conflict kept (policy report)" in w and "CNAME" in w for w in analysis.warnings)
+    assert [c["action"] for c in analysis.conflicts] == ["kept"]
+
+
+def test_report_with_only_a_wildcard_warns_about_it():
+    analysis = run([("*", "AAAA", 300, ["2001:db8::1"])], declare(policy="report"))
+    assert analysis.visible == {("_autodiscover._tcp", "SRV")}
+    assert any("`*` AAAA" in w for w in analysis.warnings)
+
+
+def test_subdomain_email_domain_owns_its_own_names_only():
+    records = [
+        ("*", "A", 300, ["198.51.100.1"]),
+        ("*.eu", "A", 300, ["198.51.100.3"]),
+        ("autodiscover.eu", "CNAME", 300, ["autodiscover.outlook.com."]),
+        ("autodiscover", "CNAME", 300, ["autodiscover.outlook.com."]),
+    ]
+    analysis = run(records, declare(sub="eu"))
+    assert analysis.visible == {
+        ("_autodiscover._tcp.eu", "SRV"),
+        ("*.eu", "A"),
+        ("autodiscover.eu", "CNAME"),
+    }
+    assert "autodiscover.eu.contoso.com" in analysis.reasons[("*.eu", "A")]
+
+
+def test_zone_with_two_email_domains_and_different_policies():
+    records = [
+        ("*", "A", 300, ["198.51.100.1"]),
+        ("*.eu", "A", 300, ["198.51.100.3"]),
+    ]
+    analysis = run(records, declare(), declare(sub="eu", policy="report", platform="cloudmail"))
+    assert ("*", "A") in analysis.visible
+    assert ("*.eu", "A") not in analysis.visible
+    assert ("_autodiscover._tcp.eu", "SRV") in analysis.visible
+    assert analysis.domains == ["contoso.com", "eu.contoso.com"]
+    assert any("CloudMail" in w and "Thunderbird" in w for w in analysis.warnings)
+
+
+def test_unrelated_records_are_never_visible():
+    analysis = run([("*", "A", 300, ["198.51.100.1"])])
+    unrelated = {(n, t) for n, t, _, _ in UNRELATED}
+    assert not (analysis.visible & unrelated)
+
+
+def test_apex_address_is_reported_never_owned():
+    analysis = run([])
+    assert ("", "A") not in analysis.visible
+    assert any("step 6" in w and "ExcludeHttpsRootDomain" in w for w in analysis.warnings)
+
+
+def test_empty_non_terminal_warning_when_a_wildcard_stops_answering_tcp_names():
+    analysis = run([("*", "CNAME", 300, ["hosting.example.net."])], declare(policy="shield"))
+    assert any("empty non-terminal" in w for w in analysis.warnings)
+    analysis = run(
+        [
+            ("*", "CNAME", 300, ["hosting.example.net."]),
+            ("_sip._tcp", "SRV", 300, ["0 0 5060 sip.example.net."]),
+        ],
+        declare(policy="shield"),
+    )
+    assert not any("empty non-terminal" in w for w in analysis.warnings)
+
+
+def test_proxied_cloudflare_records_are_named_as_such():
+    zone = make_zone("contoso.com.", [("*", "A", 300, ["198.51.100.1"])])
+    record = next(iter(zone.records)).copy()
+    record.octodns = {"cloudflare": {"proxied": True}}
+    zone.add_record(record, replace=True)
+    analysis = analyze("contoso.com.", [declare()], zone)
+    assert "proxied through Cloudflare" in analysis.reasons[("*", "A")]
