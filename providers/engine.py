@@ -121,9 +121,11 @@ class Engine:
             self.manager.sync(
                 eligible_zones=self.zones, dry_run=True, force=True, plan_output_fh=io.StringIO()
             )
+        # children before parents, as octoDNS applies them, then by name: deterministic
+        plans = sorted(capture.plans, key=lambda p: (-len(p[1].desired.name), p[1].desired.name))
         analyses = self.processor.analyses
         zone_targets = sorted(k for k in analyses if k[0] in set(self.zones))
-        return PlanResult(capture.plans, build_report(capture.plans, analyses, zone_targets))
+        return PlanResult(plans, build_report(plans, analyses, zone_targets))
 
     def check_safe(self, result: PlanResult, force: bool) -> None:
         """octoDNS's own thresholds plus ours (max deletes per zone); --force skips them."""

@@ -25,11 +25,16 @@ def _record_data(record) -> dict | None:
 
 
 def checksum(plans) -> str:
-    """sha256 over every zone's name, target and octoDNS plan data, in plan order."""
-    data = [
-        {"zone": plan.desired.name, "target": target.id, "plan": plan.data}
-        for target, plan in plans
-    ]
+    """sha256 over every zone's name, target and octoDNS plan data, in zone order.
+
+    octoDNS's own checksum follows the order plans finish in, which for
+    dynamic zones depends on set iteration (PYTHONHASHSEED); ours does not.
+    """
+    data = sorted(
+        ({"zone": plan.desired.name, "target": target.id, "plan": plan.data}
+         for target, plan in plans),
+        key=lambda d: (d["zone"], d["target"]),
+    )  # fmt: skip
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 

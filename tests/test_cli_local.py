@@ -167,3 +167,13 @@ def test_output_file(workspace: Path, fmt: str):
     assert out.returncode == 0
     assert out.stdout == ""
     assert (workspace / "p.out").read_text()
+
+
+def test_checksum_does_not_depend_on_hash_order(workspace: Path):
+    sums = {
+        json.loads(
+            run_cli("plan", "--format", "json", cwd=workspace, env={"PYTHONHASHSEED": seed}).stdout
+        )["checksum"]
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(sums) == 1
