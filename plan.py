@@ -12,6 +12,7 @@ Exit codes: 0 success (no changes with --detailed-exitcode); 2 changes pending
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -21,6 +22,8 @@ from pathlib import Path
 
 EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
 DEFAULT_CONFIG = "config/local.yaml"
+#: command modules in providers/ that register their own subcommand
+EXTRA_COMMANDS: tuple[str, ...] = ()
 
 
 class UsageError(Exception):
@@ -68,7 +71,7 @@ def cmd_plan(args) -> int:
     from providers.engine import Engine
     from providers.render import render_json, render_markdown, render_text
 
-    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet)
+    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
     result = engine.plan()
     report = result.report
     if args.format == "json":
@@ -91,7 +94,7 @@ def cmd_apply(args) -> int:
     if args.plan and args.checksum:
         raise UsageError("give --checksum or --plan, not both")
     expected = args.checksum or (_checksum_from_file(args.plan) if args.plan else None)
-    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet)
+    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
     with engine.apply_lock():
         result = engine.plan()
         print(render_text(result.report), end="")
@@ -183,6 +186,16 @@ def _describe(error: BaseException) -> str:
     return describe(error)
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N, e.g. 2/4") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"shard {text}: need 1 <= I <= N")
+    return index, count
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
         Path(output).write_text(text)
@@ -220,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="log everything, show tracebacks")  # fmt: skip
         if zones:
             p.add_argument("zones", nargs="*", metavar="ZONE", help="only these zones")
+            p.add_argument("--shard", metavar="I/N", type=_shard,
+                           help="only shard I of N (by zone-name hash)")  # fmt: skip
 
     p = sub.add_parser("plan", help="show what would change in live DNS, and why")
     common(p)
@@ -252,14 +267,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_add)
 
-    try:
-        from providers.confirm import add_confirm_parser
-        from providers.doctor import add_doctor_parser
-    except ImportError:
-        pass
-    else:
-        add_confirm_parser(sub, common, cmd_confirm)
-        add_doctor_parser(sub, common, cmd_doctor)
+    from providers.confirm import add_confirm_parser
+    from providers.doctor import add_doctor_parser
+
+    add_confirm_parser(sub, common, cmd_confirm)
+    add_doctor_parser(sub, common, cmd_doctor)
+    for module in EXTRA_COMMANDS:
+        # each registers its own subcommand: register(sub, common) sets func
+        importlib.import_module(module).register(sub, common)
     return parser
 
 
