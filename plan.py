@@ -267,11 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_add)
 
-    from providers.confirm import add_confirm_parser
-    from providers.doctor import add_doctor_parser
-
-    add_confirm_parser(sub, common, cmd_confirm)
-    add_doctor_parser(sub, common, cmd_doctor)
     for module in EXTRA_COMMANDS:
         # each registers its own subcommand: register(sub, common) sets func
         importlib.import_module(module).register(sub, common)
