@@ -13,6 +13,8 @@ PLAN_MD ?=
 PLAN ?=
 CHECKSUM ?=
 N ?= 1000
+# confirm/doctor: the embedded default's zone files are served by a local named
+CONFIRM_ARGS ?= $(if $(filter config/local.yaml,$(CONFIG)),--serve-local)
 
 .PHONY: setup plan apply validate confirm doctor test lint bench clean
 
@@ -36,10 +38,10 @@ validate: $(STAMP)
 	$(BIN)/python plan.py validate --config $(CONFIG)
 
 confirm: $(STAMP)
-	$(BIN)/python plan.py confirm --config $(CONFIG) $(ZONES)
+	$(BIN)/python plan.py confirm --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
 
 doctor: $(STAMP)
-	$(BIN)/python plan.py doctor --config $(CONFIG) $(ZONES)
+	$(BIN)/python plan.py doctor --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -23,7 +23,7 @@ from pathlib import Path
 EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
 DEFAULT_CONFIG = "config/local.yaml"
 #: command modules in providers/ that register their own subcommand
-EXTRA_COMMANDS: tuple[str, ...] = ()
+EXTRA_COMMANDS: tuple[str, ...] = ("providers.confirm", "providers.doctor")
 
 
 class UsageError(Exception):
@@ -159,18 +159,6 @@ def cmd_add(args) -> int:
         print(f"note: {platform.note}")
     print("next: make plan")
     return EXIT_OK
-
-
-def cmd_confirm(args) -> int:
-    from providers.confirm import run_confirm
-
-    return run_confirm(args)
-
-
-def cmd_doctor(args) -> int:
-    from providers.doctor import run_doctor
-
-    return run_doctor(args)
 
 
 # -- helpers -------------------------------------------------------------------

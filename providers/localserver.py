@@ -21,7 +21,6 @@ from pathlib import Path
 import dns.exception
 import dns.flags
 import dns.message
-import dns.name
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -78,6 +77,16 @@ def local_zones(config: Path) -> dict[str, LocalZone]:
             read_path=provider._read_path(zf.zone),
         )
     return found
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Linux: SIGTERM named if confirm itself is killed, so no named outlives it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port() -> int:
@@ -141,7 +150,7 @@ class LocalNamed:
                         [binary, "-4", "-g", "-c", str(self.workdir / "named.conf"),
                          "-p", str(self.port)],
                         cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=log,
-                        stderr=subprocess.STDOUT,
+                        stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
                     )  # fmt: skip
                 try:
                     self._wait_loaded(list(self.zones), self.startup_timeout)

@@ -1,0 +1,486 @@
+"""``plan.py doctor``: walk Outlook's Autodiscover order on live DNS, in plain words.
+
+Outlook stops at the first step that answers (REFERENCE.md section 2), so a
+correct SRV record is useless while ``autodiscover.<domain>`` resolves. The
+doctor asks the same authoritative servers as confirm and tells a help-desk
+person, step by step, where Outlook will end up and which command fixes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+from .catalog import Catalog
+from .configuration import prepare
+from .confirm import (
+    DomainResult,
+    Observation,
+    QueryFailed,
+    Server,
+    Settings,
+    _fqdn,
+    _rrsets,
+    add_live_dns_options,
+    ask,
+    check,
+    open_live_dns,
+    resolver_arg,
+    select_declared,
+    servers_from_specs,
+    settings_from,
+)
+from .engine import load_processor_catalog
+
+EXIT_OK, EXIT_ERROR, EXIT_PROBLEM = 0, 1, 2
+DEFAULT_CONFIG = "config/local.yaml"
+REG_KEY = r"HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Outlook\AutoDiscover"
+O365_HOST = "autodiscover.outlook.com."
+
+
+@dataclass
+class Step:
+    step: str
+    check: str
+    result: str  # ok | warn | problem | unknown | info
+    says: str
+    fix: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "step": self.step,
+            "check": self.check,
+            "result": self.result,
+            "says": self.says,
+            "fix": self.fix,
+        }
+
+
+@dataclass
+class Walk:
+    result: DomainResult
+    status: str = "ok"  # ok | problem | error
+    asked: str = ""
+    steps: list[Step] = field(default_factory=list)
+    verdict: str = ""
+
+    def to_json(self) -> dict:
+        d = self.result.declared.declaration
+        return {
+            "domain": self.result.domain,
+            "zone": self.result.zone,
+            "status": self.status,
+            "platform": d.platform_key,
+            "policy": d.policy,
+            "nameserver": self.asked,
+            "steps": [s.to_json() for s in self.steps],
+            "verdict": self.verdict,
+        }
+
+
+# -- checking the SRV target ---------------------------------------------------------
+
+
+class TargetChecker:
+    """Resolves SRV targets (outside the zone) through a resolver, once per target.
+
+    The system resolver is used unless --resolver is given; a resolver that
+    cannot resolve the root zone has no view of public DNS, and then the
+    answer is 'could not check', never a false alarm.
+    """
+
+    def __init__(self, resolvers: list[Server], settings: Settings) -> None:
+        self.settings = settings
+        self.cache: dict[str, tuple[str, str]] = {}
+        self.offline: str | None = None
+        if resolvers:
+            self.server: Server | None = resolvers[0]
+            self.system = False
+        else:
+            self.system = True
+            try:
+                conf = dns.resolver.Resolver()
+                self.server = Server(str(conf.nameservers[0]), str(conf.nameservers[0]), conf.port)
+            except (dns.resolver.NoResolverConfiguration, IndexError):
+                self.server = None
+                self.offline = "no DNS resolver is configured on this machine"
+
+    def check(self, target: str, zone: str, authority: Server) -> tuple[str, str]:
+        """(result, words) for one SRV target; one inside the zone is asked at its own server."""
+        name = _fqdn(target)
+        if name.is_subdomain(_fqdn(zone)):
+            return self._check(target, authority, f"nameserver {authority.label}", recursion=False)
+        if target not in self.cache:
+            if self.server is None or self.offline:
+                return "unknown", f"could not check whether {target} resolves: {self.offline}"
+            who = "the system resolver" if self.system else "resolver"
+            self.cache[target] = self._check(target, self.server, f"{who} {self.server.address}")
+        return self.cache[target]
+
+    def _check(
+        self, target: str, server: Server, who: str, recursion: bool = True
+    ) -> tuple[str, str]:
+        name = _fqdn(target)
+        try:
+            cname = None
+            addresses: list[str] = []
+            rcode = dns.rcode.NOERROR
+            for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+                response = ask(server, name, rdtype, self.settings, recursion=recursion)
+                rcode = response.rcode()
+                if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                    raise QueryFailed(dns.rcode.to_text(rcode), f"{who} could not resolve it")
+                for rrset in _rrsets(response, name, [dns.rdatatype.CNAME]):
+                    cname = rrset[0].target.to_text()
+                for rrset in response.answer:
+                    if rrset.rdtype == rdtype:
+                        addresses += [rd.to_text() for rd in rrset]
+        except QueryFailed as e:
+            return "unknown", f"could not check whether {target} resolves ({e})"
+        if cname:
+            return "problem", (
+                f"{target} is a CNAME to {cname}: an SRV target must be the host's own name, "
+                "not an alias (RFC 2782); some clients then fail"
+            )
+        if addresses:
+            return "ok", f"{target} resolves ({', '.join(addresses[:4])}) and is not a CNAME"
+        if recursion and not self._has_internet():
+            self.offline = f"{who} cannot resolve the root zone: no view of public DNS from here"
+            return "unknown", f"could not check whether {target} resolves: {self.offline}"
+        word = "NXDOMAIN" if rcode == dns.rcode.NXDOMAIN else "no A or AAAA record"
+        return (
+            "problem",
+            f"{target} does not resolve ({word} from {who}): Outlook has nowhere to go",
+        )
+
+    def _has_internet(self) -> bool:
+        if not self.system:
+            return True  # a resolver the user named is trusted to show what they want checked
+        try:
+            response = ask(self.server, ".", dns.rdatatype.NS, self.settings, recursion=True)
+        except QueryFailed:
+            return False
+        return response.rcode() == dns.rcode.NOERROR and bool(response.answer)
+
+
+# -- the walk ----------------------------------------------------------------------------
+
+
+def _cfg(config: str) -> str:
+    return "" if config == DEFAULT_CONFIG else f" CONFIG={config}"
+
+
+def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, config: str) -> Walk:
+    """Outlook's steps 6, 7, 9 and 10 for one domain, from the first nameserver that answered."""
+    w = Walk(result)
+    d = result.declared.declaration
+    domain = result.domain
+    answered = [o for o in result.observations if not o.error]
+    if not answered:
+        w.status = "error"
+        w.verdict = f"could not ask any nameserver: {result.message}"
+        return w
+    obs = answered[0]
+    w.asked = obs.server.label
+    make = _cfg(config)
+    w.steps.append(
+        Step(
+            "1-5, 8", "inside Outlook and Windows", "info",
+            "Outlook first tries its cache, local XML, the last URL that worked, Office 365 "
+            "(step 4) and Active Directory: DNS cannot show these. The .reg file from "
+            "doctor --outlook-reg makes Outlook skip the Office 365 check.",
+        )
+    )  # fmt: skip
+    w.steps.append(_step6(domain, obs))
+    step7, step9 = _steps7_9(result, obs, make)
+    w.steps += [step7, step9]
+    w.steps.append(_step10(result, obs, catalog, targets, make))
+    w.steps.append(
+        Step(
+            "11", "Office 365 secondary check", "info",
+            "Only if everything above fails, Outlook asks Office 365 again; "
+            "ExcludeExplicitO365Endpoint=1 skips it.",
+        )
+    )  # fmt: skip
+    disagree = {o.status for o in result.observations} - {obs.status}
+    notes = []
+    if disagree or any(o.error for o in result.observations):
+        others = "; ".join(
+            f"{o.server.label}: {o.error or o.status}" for o in result.observations if o is not obs
+        )
+        notes.append(
+            f"the nameservers do not all serve the same data ({others}): a change is still "
+            "spreading, or one server is broken; plan.py confirm --wait shows when they agree"
+        )
+    if d.platform is not None and d.platform.note:
+        notes.append(f"{d.platform.name}: {d.platform.note}")
+    results = {s.step: s.result for s in w.steps}
+    if results["7"] == "problem":
+        w.status = "problem"
+        w.verdict = (
+            f"Outlook stops at step 7: it connects to autodiscover.{domain} and never reaches the "
+            "SRV record."
+        )
+    elif results["10"] == "problem":
+        w.status = "problem"
+        w.verdict = (
+            f"Outlook finds no usable SRV record at step 10, so {d.platform_name} mailboxes of "
+            f"{domain} cannot be set up automatically."
+        )
+    else:
+        target = ", ".join(v.split()[-1] for v in obs.srv)
+        w.verdict = f"Outlook reaches the SRV record at step 10 and connects to {target}"
+        if obs.apex:
+            w.verdict += f" (unless the website at https://{domain} answers first at step 6)"
+        w.verdict += "."
+        if results["10"] == "unknown":
+            w.verdict += " The SRV target could not be checked from here."
+    if notes:
+        w.verdict += " Note: " + " ".join(notes)
+    return w
+
+
+def _step6(domain: str, obs: Observation) -> Step:
+    url = f"https://{domain}/autodiscover/autodiscover.xml"
+    if not obs.apex:
+        return Step("6", url, "ok", f"{domain} has no A/AAAA record: Outlook moves on.")
+    return Step(
+        "6", url, "warn",
+        f"{domain} resolves ({', '.join(obs.apex)}), so Outlook first asks the web server there. "
+        "Keep this record: the website needs it (never delete it). If that server answers "
+        "/autodiscover/ or shows a certificate error, Outlook stops here.",
+        "skip this step on the Windows PCs with ExcludeHttpsRootDomain=1 "
+        "(plan.py doctor --outlook-reg outlook.reg)",
+    )  # fmt: skip
+
+
+def _steps7_9(result: DomainResult, obs: Observation, make: str) -> tuple[Step, Step]:
+    d = result.declared.declaration
+    domain = result.domain
+    host = f"autodiscover.{domain}"
+    url7 = f"https://{host}/autodiscover/autodiscover.xml"
+    url9 = f"http://{host}/autodiscover/autodiscover.xml (redirect)"
+    if not obs.conflicts:
+        if obs.shield:
+            says = (
+                f"{host} holds only a TXT record (a shield): the wildcard does not answer for it "
+                "(RFC 4592), so A/AAAA/CNAME queries get no data and Outlook moves on."
+            )
+        else:
+            says = f"{host} does not resolve: Outlook moves on."
+        return Step("7", url7, "ok", says), Step("9", url9, "ok", "Same name: Outlook moves on.")
+    values = ", ".join(f"{c['type']} {c['value']}" for c in obs.conflicts)
+    wildcard = obs.conflicts[0].get("source") == "wildcard"
+    if wildcard:
+        says = (
+            f"{host} is not in the zone, but the wildcard *.{domain} answers for it ({values}): "
+            "Outlook connects to that server before it ever looks at the SRV record, and gets a "
+            "certificate warning or the wrong settings."
+        )
+    else:
+        says = (
+            f"{host} has its own record ({values}): Outlook connects to that server before it "
+            "ever looks at the SRV record, and gets a certificate warning or the wrong settings."
+        )
+    if any(c["value"].lower() == O365_HOST for c in obs.conflicts):
+        says += " autodiscover.outlook.com is Microsoft 365: a leftover of an Office 365 setup."
+    path = result.declared.zone_file.path
+    if d.policy == "report":
+        fix = (
+            f"kept on purpose: {path} sets policy: report. To fix it, set policy: remove"
+            + (" (or shield, to keep the wildcard for the website)" if wildcard else "")
+            + f", then make plan{make} and make apply{make}"
+        )
+    elif wildcard and d.policy == "shield":
+        fix = (
+            f"make plan{make} shows a TXT 'shield' at {host} (the website keeps its wildcard); "
+            f"make apply{make} adds it"
+        )
+    elif wildcard:
+        fix = (
+            f"make plan{make} shows the wildcard's removal and make apply{make} deletes it; to "
+            f"keep the wildcard for a website, set policy: shield in {path} first"
+        )
+    else:
+        fix = f"make plan{make} shows the record's removal; make apply{make} deletes it"
+    step7 = Step("7", url7, "problem", says, fix)
+    step9 = Step(
+        "9", url9, "problem",
+        "Same name as step 7: if HTTPS fails, Outlook follows an HTTP redirect from that server, "
+        "which can send it anywhere.",
+        fix,
+    )  # fmt: skip
+    return step7, step9
+
+
+def _step10(
+    result: DomainResult, obs: Observation, catalog: Catalog, targets: TargetChecker, make: str
+) -> Step:
+    d = result.declared.declaration
+    name = f"_autodiscover._tcp.{result.domain}"
+    check_name = f"SRV {name}"
+    declared = ", ".join(result.expected)
+    if obs.srv_cname:
+        return Step(
+            "10", check_name, "problem",
+            f"{name} is a CNAME to {obs.srv_cname}, not an SRV record: Outlook finds no SRV.",
+            f"make plan{make} shows it replaced by SRV {declared}; make apply{make}",
+        )  # fmt: skip
+    if not obs.srv:
+        return Step(
+            "10", check_name, "problem",
+            f"there is no SRV record at {name}: Outlook cannot find the {d.platform_name} server.",
+            f"make plan{make} shows SRV {declared}; make apply{make} publishes it, then "
+            "plan.py confirm",
+        )  # fmt: skip
+    findings: list[tuple[str, str]] = []
+    if obs.srv != result.expected:
+        findings.append(
+            ("problem", f"it serves SRV {', '.join(obs.srv)} but the zone file declares {declared}")
+        )
+    for value in obs.srv:
+        priority, weight, port, target = value.split()
+        platform = catalog.match(
+            {"priority": int(priority), "weight": int(weight), "port": int(port), "target": target}
+        )
+        if int(port) != 443:
+            findings.append(("problem", f"port {port}: Outlook ignores SRV records not on 443"))
+        if target == ".":
+            findings.append(("problem", "target '.' means 'no service here'"))
+            continue
+        if platform is not None:
+            findings.append(("ok", f"SRV {value} is {platform.name}"))
+        else:
+            findings.append(("warn", f"SRV {value} matches no Mailprotector platform"))
+        findings.append(targets.check(target, result.zone, obs.server))
+    order = ("problem", "unknown", "warn", "ok")
+    worst = min((r for r, _ in findings), key=order.index)
+    fix = None
+    if any(r == "problem" for r, _ in findings):
+        fix = f"make plan{make} shows the corrected SRV {declared}; make apply{make}"
+    result_word = "warn" if worst == "warn" else worst
+    says = "; ".join(text for _, text in findings) + "."
+    return Step("10", check_name, result_word, says, fix)
+
+
+# -- .reg file ------------------------------------------------------------------------------
+
+
+def outlook_reg(domains: list[str]) -> str:
+    """The registry values the article points to, each with a comment saying what it does."""
+    shown = ", ".join(domains[:10]) + (
+        f" and {len(domains) - 10} more" if len(domains) > 10 else ""
+    )
+    lines = [
+        "Windows Registry Editor Version 5.00",
+        "",
+        "; autodiscover-dns: make Outlook 2016, 2019 and Microsoft 365 (Office 16.0) find the",
+        "; Mailprotector mailbox through the DNS SRV record _autodiscover._tcp.<domain>.",
+        f"; Domains checked by plan.py doctor: {shown or 'none'}",
+        "; Import as the Windows user who runs Outlook (double-click, or reg import FILE), then",
+        "; restart Outlook. 1 = skip that step of Outlook's Autodiscover order; a missing value",
+        "; counts as 0. Undo: delete the values below.",
+        "",
+        f"[{REG_KEY}]",
+        "; Steps 4 and 11: do not ask Office 365 first; otherwise Outlook may set the mailbox up",
+        "; against Microsoft 365 and fail or connect with missing features.",
+        '"ExcludeExplicitO365Endpoint"=dword:00000001',
+        "; Step 6: do not ask https://<domain>/autodiscover/autodiscover.xml, which is usually the",
+        "; website and answers with a certificate warning or the wrong settings.",
+        '"ExcludeHttpsRootDomain"=dword:00000001',
+        "; Step 10: 0 = DO use the SRV record. Keep it 0: the SRV record is how Outlook finds",
+        '; Exchange+. ("ExcludeSrvLookup", a common typo, is a name Outlook does not read.)',
+        '"ExcludeSrvRecord"=dword:00000000',
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+def write_outlook_reg(path: Path, domains: list[str]) -> None:
+    """UTF-16 LE with BOM and CRLF: the encoding regedit itself writes for version 5.00."""
+    path.write_bytes(b"\xff\xfe" + outlook_reg(domains).encode("utf-16-le"))
+
+
+# -- command ---------------------------------------------------------------------------------
+
+
+def render_text(walks: list[Walk], totals: dict) -> str:
+    lines = []
+    for w in walks:
+        d = w.result.declared.declaration
+        head = f"{w.result.domain} ({d.platform_name}, policy {d.policy})"
+        lines.append(f"{head}: {w.status.upper()}" + (f", asked {w.asked}" if w.asked else ""))
+        for s in w.steps:
+            lines.append(f"  step {s.step:<6} {s.result.upper():<8} {s.check}")
+            lines.append(f"         {s.says}")
+            if s.fix:
+                lines.append(f"         Fix: {s.fix}")
+        lines.append(f"  => {w.verdict}")
+        lines.append("")
+    lines.append(
+        f"summary: {totals['ok']} ok, {totals['problem']} with a problem, {totals['error']} "
+        f"could not be checked, of {totals['domains']} domain(s)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_doctor(args) -> int:
+    """The doctor command; returns 0 when every domain is fine, 2 on a problem, 1 on error."""
+    config = Path(args.config)
+    settings = settings_from(args)
+    targets = select_declared(args)
+    catalog = load_processor_catalog(prepare(config).data)
+    resolvers = servers_from_specs(args.resolver or [])
+    with open_live_dns(args, targets, settings) as live:
+        results = check(targets, live, settings, deep=True)
+    checker = TargetChecker(resolvers, settings)
+    walks = [walk(r, catalog, checker, args.config) for r in results]
+    totals = {
+        "domains": len(walks),
+        **{s: sum(w.status == s for w in walks) for s in ("ok", "problem", "error")},
+    }
+    if args.outlook_reg:
+        write_outlook_reg(Path(args.outlook_reg), [r.domain for r in results])
+        print(f"wrote {args.outlook_reg}: Outlook registry values for Windows", file=sys.stderr)
+    if args.format == "json":
+        data = {"domains": [w.to_json() for w in walks], "summary": totals}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(walks, totals))
+    if totals["error"]:
+        return EXIT_ERROR
+    return EXIT_PROBLEM if totals["problem"] else EXIT_OK
+
+
+def add_doctor_parser(sub, common, func) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "doctor",
+        help="explain, step by step, what Outlook's Autodiscover will do for each domain",
+        description="Walk Outlook's Autodiscover order (root domain, autodiscover.<domain>, "
+        "SRV record) on live DNS and say what Outlook will do and how to fix it. Exit 0 all "
+        "fine, 2 a domain has a problem, 1 error.",
+    )
+    common(p)
+    add_live_dns_options(p)
+    p.add_argument(
+        "--resolver", action="append", metavar="IP[:PORT]", type=resolver_arg,
+        help="resolver used to check that SRV targets resolve (default: the system resolver)",
+    )  # fmt: skip
+    p.add_argument(
+        "--outlook-reg", metavar="FILE",
+        help="write a .reg file with the Outlook registry values that make it use the SRV record",
+    )  # fmt: skip
+    p.set_defaults(func=func)
+    return p
+
+
+def register(sub, common) -> None:
+    """plan.py's extension point (EXTRA_COMMANDS): adds the doctor subcommand."""
+    add_doctor_parser(sub, common, run_doctor)
