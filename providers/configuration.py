@@ -67,7 +67,7 @@ class RunConfig:
         """Every ``env/NAME`` of a used provider must be set; name the first zone needing it."""
         for provider_id in sorted(self.used_providers):
             conf = self.data.get("providers", {}).get(provider_id) or {}
-            for name in sorted(_env_names(conf)):
+            for name in sorted(env_names(conf)):
                 if name not in os.environ:
                     zone = next(
                         (
@@ -95,27 +95,27 @@ class RunConfig:
         }
         fd, tmp = tempfile.mkstemp(prefix="autodiscover-dns-", suffix=".yaml")
         with os.fdopen(fd, "w") as fh:
-            yaml.safe_dump(_plain(data), fh, sort_keys=False)
+            yaml.safe_dump(plain(data), fh, sort_keys=False)
         return Path(tmp)
 
 
-def _plain(value):
+def plain(value):
     """octoDNS's loader returns dict subclasses carrying file context; dump plain ones."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
-def _env_names(value) -> set[str]:
+def env_names(value) -> set[str]:
     names = set()
     if isinstance(value, dict):
         for v in value.values():
-            names |= _env_names(v)
+            names |= env_names(v)
     elif isinstance(value, list):
         for v in value:
-            names |= _env_names(v)
+            names |= env_names(v)
     elif isinstance(value, str) and value.startswith("env/"):
         parts = value.split("/", 2)
         if len(parts) == 2:  # env/NAME/default has a default

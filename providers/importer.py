@@ -1,0 +1,815 @@
+"""``plan.py import``: bring an existing estate under management in one step.
+
+Lists the zones a provider already hosts (through the same octoDNS provider and
+credentials as ``plan``) or reads a CSV of ``domain,platform[,provider][,policy]``
+rows, and writes one new ``zones/<provider>/<zone>.yaml`` per zone, shaped
+exactly like ``plan.py add`` writes it. It only reads from providers and never
+changes a zone file that already exists: a domain declared differently is
+reported as a conflict and left for a human.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .catalog import CUSTOM, Catalog, Platform
+from .configuration import (
+    YAML_PROVIDER,
+    RunConfig,
+    env_names,
+    load_config,
+    plain,
+    prepare,
+)
+from .declarations import DEFAULT_POLICY, META_KEY, POLICIES
+from .errors import AutodiscoverError, ZoneMissingError
+from .ownership import SRV_LABEL
+from .repository import (
+    RepositoryError,
+    ZoneFile,
+    check_domain_name,
+    check_zone_data,
+    load_zone_yaml,
+    render_declaration,
+)
+
+EXIT_OK, EXIT_ERROR = 0, 1
+DEFAULT_TTL = 3600
+#: the config plan.py uses by default; preferred when it defines the provider
+PLAN_DEFAULT_CONFIG = Path("config/local.yaml")
+PRODUCTION_CONFIG = Path("config/octodns.yaml")
+#: an estate this large gets progress lines on stderr
+LARGE_ESTATE = 100
+PROGRESS_EVERY = 2.0
+CSV_COLUMNS = ("domain", "platform", "provider", "policy")
+
+
+class ImportRunError(AutodiscoverError):
+    """The import cannot run as asked; nothing was written."""
+
+
+# -- command line -------------------------------------------------------------------
+
+
+def register(sub, common) -> None:
+    """Add ``import`` to plan.py's subcommands."""
+    p = sub.add_parser(
+        "import",
+        help="write zone files for the domains a provider already hosts (or a CSV lists)",
+        description="Bring an existing estate under management: list the zones at a provider "
+        "(or read a CSV of domain,platform[,provider][,policy] rows) and write "
+        "zones/<provider>/<zone>.yaml for every zone that has no file yet. Reads only: "
+        "nothing is written to the provider, and existing zone files are never changed. "
+        "Review the files, then run make plan.",
+        epilog="Exit codes: 0 ok (conflicts and missing zones are reported), 1 error.",
+    )
+    common(p, zones=False)
+    for action in p._actions:  # plan's default config has only the local provider
+        if action.dest == "config":
+            action.help = (
+                "octoDNS config (default: the config in config/ that defines --provider, "
+                "config/local.yaml first)"
+            )
+    p.set_defaults(config=None)
+    p.add_argument(
+        "--provider",
+        required=True,
+        help="provider id to list zones from, and the zones/ folder to write to",
+    )
+    p.add_argument("--platform", help="catalog key, e.g. exchange-2016 (required without --csv)")
+    p.add_argument(
+        "--policy",
+        choices=POLICIES,
+        default=DEFAULT_POLICY,
+        help="policy for conflicting records (default remove)",
+    )
+    p.add_argument(
+        "--csv", metavar="FILE", help="rows domain,platform[,provider][,policy]; header optional"
+    )
+    p.add_argument(
+        "--match",
+        metavar="GLOB",
+        action="append",
+        help="only domains matching GLOB, e.g. '*.example.com' (repeatable)",
+    )
+    p.add_argument(
+        "--zones",
+        metavar="NAME",
+        nargs="+",
+        help="only these zones (required for providers that cannot list zones, such as bind, "
+        "unless --csv is given)",
+    )
+    p.add_argument("--ttl", type=int, default=DEFAULT_TTL, help="SRV TTL (3600)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would be written; write nothing"
+    )
+    p.add_argument(
+        "--skip-bad", action="store_true", help="import the good CSV rows even if some are bad"
+    )
+    p.set_defaults(func=run_import)
+
+
+def run_import(args) -> int:
+    """The ``import`` command; returns the exit code."""
+    config = _choose_config(args.config, args.provider)
+    importer = Importer.open(
+        config,
+        provider=args.provider,
+        platform=args.platform,
+        policy=args.policy,
+        ttl=args.ttl,
+        csv_path=Path(args.csv) if args.csv else None,
+        matches=args.match or [],
+        zones=args.zones or [],
+        skip_bad=args.skip_bad,
+    )
+    result = importer.run(dry_run=args.dry_run)
+    print(result.render(dry_run=args.dry_run, config=config), end="")
+    return EXIT_OK
+
+
+# -- the run ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One email domain to declare."""
+
+    domain: str
+    platform: str
+    provider: str
+    policy: str
+    line: int | None = None  # CSV line; None for a zone listed at the provider
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}: " if self.line is not None else ""
+
+
+@dataclass
+class NewFile:
+    """A zone file the run creates, with the records it declares."""
+
+    zone: str  # with trailing dot
+    provider: str
+    path: Path
+    items: dict[str, Item] = field(default_factory=dict)  # record name -> item
+
+    def data(self, catalog: Catalog, ttl: int) -> dict:
+        return {
+            name: render_declaration(
+                catalog.get(item.platform).srv_value, item.platform, item.policy, ttl
+            )
+            for name, item in sorted(self.items.items())
+        }
+
+
+@dataclass
+class Result:
+    """What a run did (or would do), for the summary."""
+
+    listed: dict[str, int] = field(default_factory=dict)  # provider -> zones listed there
+    written: list[NewFile] = field(default_factory=list)
+    declared: list[tuple[Item, Path]] = field(default_factory=list)
+    conflicts: list[tuple[Item, str]] = field(default_factory=list)
+    existing: list[tuple[Item, Path]] = field(default_factory=list)
+    missing: list[tuple[Item, str]] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    bad_rows: list[str] = field(default_factory=list)
+    unmatched: int = 0
+    catalog: Catalog | None = None
+
+    def render(self, dry_run: bool, config: Path) -> str:
+        out = []
+        for provider, count in sorted(self.listed.items()):
+            out.append(f"provider {provider}: {count} zone(s) listed")
+        verb = "would write" if dry_run else "wrote"
+        for new in self.written:
+            for name, item in sorted(new.items.items()):
+                platform = self.catalog.get(item.platform)
+                policy = f", policy {item.policy}" if item.policy != DEFAULT_POLICY else ""
+                out.append(
+                    f"{verb} {new.path}: {name} SRV {_srv_text(platform)} ({platform.name}{policy})"
+                )
+        for item, why in self.conflicts:
+            out.append(f"conflict: {item.where}{item.domain}: {why}; left unchanged")
+        for item, path in self.existing:
+            out.append(
+                f"not changed: {item.where}{item.domain}: {path} exists and does not declare it "
+                f"(import never changes a file); declare it with plan.py add {item.domain} "
+                f"--platform {item.platform} --provider {item.provider}"
+            )
+        for item, why in self.missing:
+            out.append(f"not found: {item.where}{item.domain}: {why}")
+        for text in self.invalid:
+            out.append(f"skipped: {text}")
+        files = len(self.written)
+        domains = sum(len(n.items) for n in self.written)
+        parts = [
+            f"{files} zone file(s) {'would be written' if dry_run else 'written'} "
+            f"({domains} domain(s))",
+            f"{len(self.declared)} skipped (already declared)",
+            f"{len(self.conflicts)} conflict(s)",
+            f"{len(self.missing)} not found at the provider",
+        ]
+        if self.existing:
+            parts.append(f"{len(self.existing)} in existing zone files (not changed)")
+        if self.invalid:
+            parts.append(f"{len(self.invalid)} zone name(s) not importable")
+        if self.bad_rows:
+            parts.append(f"{len(self.bad_rows)} bad row(s) skipped")
+        if self.unmatched:
+            parts.append(f"{self.unmatched} outside --match/--zones")
+        out.append("summary: " + ", ".join(parts))
+        if dry_run:
+            out.append("dry run: nothing written")
+        elif files:
+            target = "" if config == PLAN_DEFAULT_CONFIG else f" CONFIG={config}"
+            out.append(f"next: review the new zone files, then make plan{target}")
+        return "\n".join(out) + "\n"
+
+
+class Progress:
+    """Checked/total on stderr every few seconds, for estates of LARGE_ESTATE zones or more."""
+
+    def __init__(self, total: int, what: str = "domains") -> None:
+        self.total = total
+        self.what = what
+        self.enabled = total >= LARGE_ESTATE
+        self.done = 0
+        self.last = time.monotonic()
+
+    def tick(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if self.enabled and (now - self.last >= PROGRESS_EVERY or self.done == self.total):
+            self.last = now
+            _say(f"progress: {self.done}/{self.total} {self.what} checked")
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class Importer:
+    def __init__(
+        self,
+        run: RunConfig,
+        catalog: Catalog,
+        folders: dict[str, str],
+        provider: str,
+        platform: str | None,
+        policy: str,
+        ttl: int,
+        csv_path: Path | None,
+        matches: list[str],
+        zones: list[str],
+        skip_bad: bool,
+        zones_dir: Path = Path("zones"),
+    ) -> None:
+        self.cfg = run
+        self.catalog = catalog
+        self.folders = folders  # provider id -> zones/ folder name
+        self.provider = provider
+        self.platform = platform
+        self.policy = policy
+        self.ttl = ttl
+        self.csv_path = csv_path
+        self.matches = [m.lower().rstrip(".") for m in matches]
+        self.zones = zones  # canonical names without trailing dot
+        self.skip_bad = skip_bad
+        self.zones_dir = zones_dir
+        self.existing: dict[str, ZoneFile] = {zf.zone: zf for zf in run.zone_files + run.skipped}
+        self.sources: ProviderZones | None = None
+
+    @classmethod
+    def open(
+        cls,
+        config: Path,
+        provider: str,
+        platform: str | None,
+        policy: str,
+        ttl: int,
+        csv_path: Path | None,
+        matches: list[str],
+        zones: list[str],
+        skip_bad: bool,
+    ) -> Importer:
+        """Check the repository and the arguments; no provider is built yet."""
+        from .engine import load_processor_catalog
+
+        run = prepare(config)
+        catalog = load_processor_catalog(run.data)
+        folders = _provider_folders(run)
+        _check_provider(provider, config, folders)
+        if platform is not None:
+            _check_platform(catalog, platform)
+        elif csv_path is None:
+            raise ImportRunError("--platform is required without --csv (e.g. exchange-2016)")
+        if not 1 <= ttl <= 2147483647:
+            raise ImportRunError(f"--ttl {ttl}: use a whole number of seconds from 1")
+        names = []
+        for name in zones:
+            name = name.strip().lower().rstrip(".")
+            names.append(check_domain_name(name, f"--zones {name}"))
+        return cls(
+            run, catalog, folders, provider, platform, policy, ttl, csv_path, matches,
+            names, skip_bad,
+        )  # fmt: skip
+
+    # -- planning -----------------------------------------------------------------
+
+    def run(self, dry_run: bool) -> Result:
+        result = Result(catalog=self.catalog)
+        if self.csv_path is not None:
+            items, bad = read_csv(self.csv_path, self)
+            if bad:
+                for text in bad:
+                    _say(f"bad row: {text}")
+                if not self.skip_bad:
+                    raise ImportRunError(
+                        f"{len(bad)} bad row(s) in {self.csv_path} (listed above); nothing "
+                        "written. Fix them, or rerun with --skip-bad to import the good rows"
+                    )
+                result.bad_rows = bad
+            wanted = self._filter(items, result)
+            self.sources = ProviderZones.open(self.cfg, sorted({i.provider for i in wanted}))
+        else:
+            self.sources = ProviderZones.open(self.cfg, [self.provider])
+            wanted = self._filter(self._listed_items(result), result)
+        result.listed = {p: len(z) for p, z in self.sources.listed.items() if z is not None}
+        self._assign(wanted, result)
+        if not dry_run:
+            self._write(result)
+        return result
+
+    def _listed_items(self, result: Result) -> list[Item]:
+        """Without --csv: one item per zone at the provider (or per --zones name)."""
+        listed = self.sources.listed[self.provider]
+        if listed is None:
+            if not self.zones:
+                raise ImportRunError(
+                    f"provider {self.provider} cannot list its zones; name them with --zones "
+                    "or give a --csv file"
+                )
+            names = list(self.zones)
+        else:
+            names = []
+            for zone in sorted(listed):
+                name = _punycode(zone.rstrip("."))
+                try:
+                    names.append(check_domain_name(name, f"zone {name} at {self.provider}"))
+                except RepositoryError as e:
+                    if self._matches(name):
+                        result.invalid.append(str(e))
+            if self.zones:
+                result.unmatched += len([n for n in names if n not in self.zones])
+                names = [n for n in names if n in self.zones]
+                known = set(names)
+                for name in self.zones:
+                    if name not in known:
+                        result.missing.append(
+                            (self._item(name), f"no zone {name} at provider {self.provider}")
+                        )
+        return [self._item(name) for name in names]
+
+    def _item(self, domain: str) -> Item:
+        return Item(domain, self.platform or "", self.provider, self.policy)
+
+    def _filter(self, items: list[Item], result: Result) -> list[Item]:
+        """--match and --zones (CSV: the domain must lie in one of the --zones)."""
+        kept = []
+        for item in items:
+            if not self._matches(item.domain):
+                result.unmatched += 1
+                continue
+            if (
+                self.csv_path is not None
+                and self.zones
+                and not any(item.domain == z or item.domain.endswith("." + z) for z in self.zones)
+            ):
+                result.unmatched += 1
+                continue
+            kept.append(item)
+        return kept
+
+    def _matches(self, domain: str) -> bool:
+        return not self.matches or any(fnmatch.fnmatchcase(domain, m) for m in self.matches)
+
+    def _assign(self, items: list[Item], result: Result) -> None:
+        """Decide, per email domain, which zone file declares it and whether to write it."""
+        planned: dict[str, NewFile] = {}
+        progress = Progress(len(items))
+        if progress.enabled:
+            _say(f"import: checking {len(items)} domain(s)")
+        for item in items:
+            self._assign_one(item, planned, result)
+            progress.tick()
+        result.written = [planned[z] for z in sorted(planned) if planned[z].items]
+
+    def _assign_one(self, item: Item, planned: dict[str, NewFile], result: Result) -> None:
+        for zone in _candidates(item.domain):
+            fqdn = zone + "."
+            sub = item.domain[: -len(zone) - 1] if item.domain != zone else ""
+            name = f"{SRV_LABEL}.{sub}" if sub else SRV_LABEL
+            if fqdn in self.existing:
+                self._against_file(item, self.existing[fqdn], name, result)
+                return
+            if fqdn in planned:
+                new = planned[fqdn]
+                if new.provider != item.provider:
+                    first = next(iter(new.items.values()))
+                    result.conflicts.append(
+                        (item, f"zone {zone} is already imported for provider {new.provider} "
+                               f"({first.where}{first.domain}); one zone, one provider")
+                    )  # fmt: skip
+                else:
+                    new.items[name] = item
+                return
+            if self.sources.has(item.provider, fqdn):
+                folder = self.folders[item.provider]
+                path = self.zones_dir / folder / f"{zone}.yaml"
+                planned[fqdn] = NewFile(fqdn, item.provider, path, {name: item})
+                return
+        result.missing.append(
+            (item, f"no zone at provider {item.provider} holds {item.domain}")
+        )  # fmt: skip
+
+    def _against_file(self, item: Item, zf: ZoneFile, name: str, result: Result) -> None:
+        declared = _declared_platform(load_zone_yaml(zf.path), name, self.catalog)
+        provider = self.folders_inverse().get(zf.provider, zf.provider)
+        if declared is None:
+            result.existing.append((item, zf.path))
+        elif provider != item.provider:
+            result.conflicts.append(
+                (item, f"declared for provider {provider} in {zf.path}, not {item.provider}")
+            )
+        elif declared != item.platform:
+            result.conflicts.append(
+                (item, f"declared with platform {declared} in {zf.path}, not {item.platform}")
+            )
+        else:
+            result.declared.append((item, zf.path))
+
+    def folders_inverse(self) -> dict[str, str]:
+        return {folder: provider for provider, folder in self.folders.items()}
+
+    # -- writing ------------------------------------------------------------------
+
+    def _write(self, result: Result) -> None:
+        written = []
+        for new in result.written:
+            data = new.data(self.catalog, self.ttl)
+            check_zone_data(new.path, new.zone, data)  # what validate will check
+            if _create(new.path, _dump(data)):
+                written.append(new)
+            else:
+                for item in new.items.values():
+                    result.conflicts.append(
+                        (item, f"{new.path} appeared while importing; not overwritten")
+                    )
+        result.written = written
+
+
+# -- provider zones -----------------------------------------------------------------
+
+
+class ProviderZones:
+    """Zones at the providers, through octoDNS providers built as plan builds them."""
+
+    def __init__(self, providers: dict) -> None:
+        self.providers = providers
+        self.listed: dict[str, set[str] | None] = {}
+        self._exists: dict[tuple[str, str], bool] = {}
+
+    @classmethod
+    def open(cls, run: RunConfig, provider_ids: Iterable[str]) -> ProviderZones:
+        provider_ids = list(provider_ids)
+        built = build_providers(run, provider_ids)
+        zones = cls(built)
+        for pid in provider_ids:
+            zones.listed[pid] = zones._list(pid)
+        return zones
+
+    def _list(self, pid: str) -> set[str] | None:
+        provider = self.providers[pid]
+        if not hasattr(provider, "list_zones"):
+            return None
+        _say(f"import: listing the zones at provider {pid}")
+        try:
+            names = provider.list_zones()
+            return {_fqdn(n) for n in names}
+        except AutodiscoverError:
+            raise
+        except Exception as e:
+            from .engine import describe
+
+            raise ImportRunError(
+                f"cannot list the zones at provider {pid}: {describe(e)}"
+            ) from None
+
+    def has(self, pid: str, zone: str) -> bool:
+        listed = self.listed.get(pid)
+        if listed is not None:
+            return zone in listed
+        key = (pid, zone)
+        if key not in self._exists:
+            self._exists[key] = self._probe(pid, zone)
+        return self._exists[key]
+
+    def _probe(self, pid: str, zone: str) -> bool:
+        """A provider without list_zones: read the zone (e.g. AXFR) to see whether it exists."""
+        from octodns.zone import Zone
+
+        from .engine import describe
+
+        try:
+            return bool(self.providers[pid].populate(Zone(zone, []), target=True, lenient=True))
+        except ZoneMissingError:
+            return False
+        except AutodiscoverError:
+            raise
+        except Exception as e:
+            raise ImportRunError(
+                f"cannot read zone {zone} at provider {pid}: {describe(e)}"
+            ) from None
+
+
+def build_providers(run: RunConfig, provider_ids: list[str]) -> dict:
+    """Build only these providers with octoDNS's Manager, secrets resolved as plan does."""
+    from octodns.manager import Manager
+
+    if not provider_ids:
+        return {}
+    providers = run.data["providers"]
+    for pid in provider_ids:
+        for name in sorted(env_names(providers[pid])):
+            if name not in os.environ:
+                raise ImportRunError(
+                    f"provider {pid} needs environment variable {name} to list its zones; set "
+                    "it (see .env.example)"
+                )
+    pruned = {
+        "manager": plain(run.data.get("manager") or {}),
+        "providers": {pid: plain(providers[pid]) for pid in provider_ids},
+        "zones": {},
+    }
+    fd, tmp = tempfile.mkstemp(prefix="autodiscover-dns-import-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump(pruned, fh, sort_keys=False)
+        manager = Manager(tmp)
+    finally:
+        os.unlink(tmp)
+    built = {pid: manager.providers[pid] for pid in provider_ids}
+    for pid, provider in built.items():
+        provider.apply = _read_only(pid)  # import reads; a write here is a bug
+    return built
+
+
+def _read_only(pid: str) -> Callable:
+    def refuse(*_args, **_kwargs):
+        raise ImportRunError(f"import never writes to a provider (attempted at {pid})")
+
+    return refuse
+
+
+# -- CSV ------------------------------------------------------------------------------
+
+
+def read_csv(path: Path, importer: Importer) -> tuple[list[Item], list[str]]:
+    """Rows as items (one per domain) and the bad rows as 'FILE:LINE: problem' lines."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise ImportRunError(f"{path}: cannot read the CSV file ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise ImportRunError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+    reader = csv.reader(text.splitlines())
+    columns = list(CSV_COLUMNS)
+    header_seen = False
+    rows: list[tuple[int, dict[str, str]]] = []
+    bad: list[tuple[int, str]] = []
+    try:
+        for cells in reader:
+            line = reader.line_num
+            cells = [c.strip() for c in cells]
+            if not any(cells) or cells[0].startswith("#"):
+                continue
+            if not header_seen and not rows and cells[0].lower() == "domain":
+                header_seen = True
+                columns = [c.lower() for c in cells]
+                unknown = [c for c in columns if c not in CSV_COLUMNS]
+                if unknown or len(set(columns)) != len(columns):
+                    what = f"unknown column {unknown[0]!r}" if unknown else "a repeated column"
+                    raise ImportRunError(
+                        f"{path}:{line}: header has {what}; columns are "
+                        "domain,platform[,provider][,policy]"
+                    )
+                continue
+            if len(cells) > len(columns):
+                bad.append((line, f"{path}:{line}: {len(cells)} fields; a row is "
+                            f"{','.join(columns)} (at most {len(columns)} fields)"))  # fmt: skip
+                continue
+            rows.append((line, dict(zip(columns, cells, strict=False))))
+    except csv.Error as e:
+        raise ImportRunError(f"{path}:{reader.line_num}: not valid CSV ({e})") from None
+    if not rows and not bad:
+        raise ImportRunError(f"{path}: no rows; write domain,platform[,provider][,policy]")
+    items: dict[str, Item] = {}
+    bad_domains: dict[str, int] = {}  # domain -> first later line that differs
+    for line, row in rows:
+        item, problem = _row_item(path, line, row, importer)
+        if problem:
+            bad.append((line, problem))
+            continue
+        first = items.get(item.domain)
+        if first is None:
+            items[item.domain] = item
+            continue
+        differs = [
+            f"{what} {getattr(first, what)} on line {first.line} but {getattr(item, what)} here"
+            for what in ("platform", "provider", "policy")
+            if getattr(first, what) != getattr(item, what)
+        ]
+        if differs:
+            bad.append((line, f"{path}:{line}: duplicate domain {item.domain}: "
+                              f"{'; '.join(differs)}"))  # fmt: skip
+            bad_domains.setdefault(item.domain, line)
+    for domain, later in sorted(bad_domains.items()):  # ambiguous: neither row is imported
+        first = items.pop(domain)
+        bad.append((first.line, f"{path}:{first.line}: duplicate domain {domain}: line {later} "
+                                 "gives it differently"))  # fmt: skip
+    return sorted(items.values(), key=lambda i: i.line or 0), [t for _, t in sorted(bad)]
+
+
+def _row_item(
+    path: Path, line: int, row: dict[str, str], importer: Importer
+) -> tuple[Item | None, str | None]:
+    where = f"{path}:{line}"
+    raw = row.get("domain", "")
+    if not raw:
+        return None, f"{where}: no domain"
+    domain = raw.lower().rstrip(".")
+    try:
+        check_domain_name(domain, where)
+    except RepositoryError as e:
+        return None, str(e)
+    platform = row.get("platform") or importer.platform
+    if not platform:
+        return None, f"{where}: no platform for {domain}; add one or give --platform"
+    if platform == CUSTOM:
+        return None, (
+            f"{where}: platform 'custom': import declares catalog platforms only; write a custom "
+            "target by hand"
+        )
+    if platform not in importer.catalog.platforms:
+        known = ", ".join(sorted(importer.catalog.platforms))
+        return None, f"{where}: unknown platform {platform!r}; use one of {known}"
+    provider = row.get("provider") or importer.provider
+    if provider not in importer.folders:
+        known = ", ".join(sorted(importer.folders))
+        return None, (
+            f"{where}: unknown provider {provider!r} for {importer.cfg.path}; use one of {known}"
+        )
+    policy = (row.get("policy") or importer.policy).lower()
+    if policy not in POLICIES:
+        return None, f"{where}: unknown policy {policy!r}; use one of {', '.join(POLICIES)}"
+    return Item(domain, platform, provider, policy, line), None
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _choose_config(given: str | None, provider: str) -> Path:
+    """The --config, or the config in config/ that defines the provider."""
+    if given:
+        return Path(given)
+    candidates = [PLAN_DEFAULT_CONFIG, PRODUCTION_CONFIG]
+    candidates += sorted(p for p in Path("config").glob("*.yaml") if p not in candidates)
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            data = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError):
+            continue
+        conf = (data or {}).get("providers", {}).get(provider) if isinstance(data, dict) else None
+        if isinstance(conf, dict) and conf.get("class") != YAML_PROVIDER:
+            if path != PLAN_DEFAULT_CONFIG:
+                _say(f"import: using {path} (it defines provider {provider})")
+            return path
+    load_config(PLAN_DEFAULT_CONFIG)  # a missing or broken default says so itself
+    return PLAN_DEFAULT_CONFIG
+
+
+def _provider_folders(run: RunConfig) -> dict[str, str]:
+    """Target provider id -> the zones/ folder whose files plan sends to it."""
+    out: dict[str, str] = {}
+    for folder, provider in sorted(run.folders.items()):
+        out.setdefault(provider, folder)
+    return out
+
+
+def _check_provider(provider: str, config: Path, folders: dict[str, str]) -> None:
+    if provider not in folders:
+        known = ", ".join(sorted(folders)) or "none"
+        raise ImportRunError(
+            f"unknown provider {provider!r} for {config} (no zones/<folder> is planned for it); "
+            f"use one of {known}, or another --config"
+        )
+
+
+def _check_platform(catalog: Catalog, platform: str) -> None:
+    if platform == CUSTOM:
+        raise ImportRunError("import declares catalog platforms; write a custom target by hand")
+    catalog.get(platform)  # unknown: a one-line CatalogError naming the known ones
+
+
+def _declared_platform(data: dict, name: str, catalog: Catalog) -> str | None:
+    """The platform key declared at ``name`` in a zone file's data, 'custom', or None."""
+    entries = data.get(name)
+    if entries is None:
+        return None
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if not isinstance(entry, dict) or entry.get("type") != "SRV":
+            continue
+        meta = (entry.get("octodns") or {}).get(META_KEY) or {}
+        if isinstance(meta, dict) and meta.get("platform"):
+            return str(meta["platform"])
+        values = entry.get("values", entry.get("value"))
+        values = values if isinstance(values, list) else [values]
+        if len(values) == 1 and isinstance(values[0], dict):
+            try:
+                platform = catalog.match(values[0])
+            except (KeyError, TypeError, ValueError):
+                platform = None
+            if platform is not None:
+                return platform.key
+        return CUSTOM
+    return CUSTOM  # something else sits at the SRV name: never a match
+
+
+def _candidates(domain: str) -> list[str]:
+    """The domain, then each parent with at least two labels: where its zone may start."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 1)]
+
+
+def _punycode(name: str) -> str:
+    """Providers may list internationalised zones in Unicode; zone files use punycode."""
+    try:
+        name.encode("ascii")
+        return name
+    except UnicodeEncodeError:
+        try:
+            return name.encode("idna").decode("ascii")
+        except UnicodeError:
+            return name  # reported as not importable
+
+
+def _fqdn(name: str) -> str:
+    return str(name).lower().rstrip(".") + "."
+
+
+def _srv_text(platform: Platform) -> str:
+    return f"{platform.priority} {platform.weight} {platform.port} {platform.target}"
+
+
+def _dump(data: dict) -> str:
+    """A zone file exactly as plan.py add writes it."""
+    body = yaml.safe_dump(dict(sorted(data.items())), default_flow_style=False, sort_keys=True)
+    return "---\n" + body
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _create(path: Path, text: str) -> bool:
+    """Write a new file atomically; False (and nothing written) if it exists already."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it
+        try:
+            os.link(tmp, path)  # fails if the file exists: never overwrites
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(tmp)
