@@ -64,6 +64,7 @@ class Progress:
 
     total: int
     enabled: bool = True
+    what: str = "zones planned"
     every: float = 2.0
     done: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -78,7 +79,7 @@ class Progress:
         rate = self.done / max(now - self.started, 1e-6)
         eta = (self.total - self.done) / rate if rate else 0
         print(
-            f"progress: {self.done}/{self.total} zones, {rate:.0f}/s, ETA {eta:.0f}s",
+            f"progress: {self.done}/{self.total} {self.what}, {rate:.0f}/s, ETA {eta:.0f}s",
             file=sys.stderr,
             flush=True,
         )
@@ -145,7 +146,9 @@ class Engine:
 
     def apply(self, result: PlanResult) -> list[Outcome]:
         outcomes = []
+        progress = Progress(len(result.plans), self.progress.enabled, what="zones applied")
         for target, plan in result.plans:
+            progress.tick()
             outcome = Outcome(zone=plan.desired.name, target=target.id)
             try:
                 outcome.changes = target.apply(plan)

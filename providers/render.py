@@ -127,7 +127,11 @@ def render_text(report: dict) -> str:
             f"{d['domain']} ({d['platform']}, policy {d['policy']})" for d in zone["email_domains"]
         )
         state = f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
+        if not zone["changes"] and zone["warnings"]:
+            state += f" ({len(zone['warnings'])} note(s): plan.py doctor explains them)"
         lines.append(f"{zone['zone']} at {zone['provider']}: {state} -- {doms}")
+        if not zone["changes"]:
+            continue  # notes on unchanged zones repeat every run; doctor and JSON keep them
         for c in zone["changes"]:
             name = c["name"] or "@"
             lines.append(f"  {_SIGNS[c['action']]} {c['action']:<6} {name} {c['type']}")
@@ -174,7 +178,7 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
     ]
     blocks = []
     for zone in report["zones"]:
-        if not zone["changes"] and not zone["warnings"]:
+        if not zone["changes"]:
             continue
         doms = ", ".join(
             f"{d['domain']} ({d['platform']}, {d['policy']})" for d in zone["email_domains"]
@@ -200,9 +204,9 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
             body.append(f"- :warning: {_md_escape(w)}")
         body += ["", "</details>", ""]
         blocks.append("\n".join(body))
-    unchanged = sum(1 for z in report["zones"] if not z["changes"] and not z["warnings"])
+    unchanged = sum(1 for z in report["zones"] if not z["changes"])
     tail = (
-        [f"{unchanged} zone(s) without changes or warnings are not listed.", ""]
+        [f"{unchanged} zone(s) without changes are not listed (their notes: `plan.py doctor`).", ""]
         if unchanged
         else []
     )
