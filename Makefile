@@ -27,9 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 plan: $(STAMP)
-	@if [ -n "$(PLAN_OUT)" ]; then $(BIN)/python plan.py plan --config $(CONFIG) --format json --output $(PLAN_OUT) --quiet $(ZONES); fi
-	@if [ -n "$(PLAN_MD)" ]; then $(BIN)/python plan.py plan --config $(CONFIG) --format markdown --output $(PLAN_MD) --quiet $(ZONES); fi
-	$(BIN)/python plan.py plan --config $(CONFIG) --format $(FORMAT) $(ZONES)
+	$(BIN)/python plan.py plan --config $(CONFIG) --format $(FORMAT) $(if $(PLAN_OUT),--save-json $(PLAN_OUT)) $(if $(PLAN_MD),--save-markdown $(PLAN_MD)) $(ZONES)
 
 apply: $(STAMP)
 	$(BIN)/python plan.py apply --config $(CONFIG) $(if $(PLAN),--plan $(PLAN)) $(if $(CHECKSUM),--checksum $(CHECKSUM)) $(ZONES)

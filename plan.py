@@ -81,6 +81,10 @@ def cmd_plan(args) -> int:
     else:
         text = render_text(report)
     _emit(text, args.output)
+    if args.save_json:
+        Path(args.save_json).write_text(render_json(report))
+    if args.save_markdown:
+        Path(args.save_markdown).write_text(render_markdown(report))
     engine.check_safe(result, force=args.force)
     if args.detailed_exitcode and report["summary"]["zones_with_changes"]:
         return EXIT_PENDING
@@ -228,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.add_argument("--output", metavar="FILE", help="write the plan to FILE instead of stdout")
+    p.add_argument("--save-json", metavar="FILE", help="also write the JSON plan to FILE")
+    p.add_argument("--save-markdown", metavar="FILE", help="also write the markdown plan to FILE")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when changes are pending, 0 when none")  # fmt: skip
     p.add_argument("--force", action="store_true", help="do not fail on unsafe plans")

