@@ -16,7 +16,7 @@ N ?= 1000
 # confirm/doctor: the embedded default's zone files are served by a local named
 CONFIRM_ARGS ?= $(if $(filter config/local.yaml,$(CONFIG)),--serve-local)
 
-.PHONY: setup plan apply validate confirm doctor test lint bench clean
+.PHONY: setup plan apply validate confirm doctor report test lint bench clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ confirm: $(STAMP)
 
 doctor: $(STAMP)
 	$(BIN)/python plan.py doctor --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
+
+REPORT_HTML ?= status.html
+REPORT_JSON ?=
+report: $(STAMP)
+	$(BIN)/python plan.py report --config $(CONFIG) $(CONFIRM_ARGS) --html $(REPORT_HTML) $(if $(REPORT_JSON),--json $(REPORT_JSON)) $(ZONES)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

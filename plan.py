@@ -23,7 +23,12 @@ from pathlib import Path
 EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
 DEFAULT_CONFIG = "config/local.yaml"
 #: command modules in providers/ that register their own subcommand
-EXTRA_COMMANDS: tuple[str, ...] = ("providers.confirm", "providers.doctor", "providers.importer")
+EXTRA_COMMANDS: tuple[str, ...] = (
+    "providers.confirm",
+    "providers.doctor",
+    "providers.importer",
+    "providers.statuspage",
+)
 
 
 class UsageError(Exception):

@@ -1039,8 +1039,11 @@ def _progress_line(results: list[DomainResult], rounds: int, sleep, left) -> str
     return f"{head}; waiting for {shown}; next check in {sleep:.0f} s ({left:.0f} s left)"
 
 
-def add_live_dns_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by confirm and doctor: where live DNS is asked."""
+def add_live_dns_options(p: argparse.ArgumentParser, output_format: bool = True) -> None:
+    """Options shared by confirm, doctor and report: where live DNS is asked.
+
+    ``output_format=False`` leaves out ``--format`` (report writes files of fixed formats).
+    """
     p.add_argument(
         "--nameserver", action="append", metavar="HOST[:PORT]", type=nameserver_arg,
         help="ask this nameserver instead of the zone's NS set (repeat for several; "
@@ -1055,7 +1058,8 @@ def add_live_dns_options(p: argparse.ArgumentParser) -> None:
         "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
         help=f"per query try; {TRIES} tries over UDP (default {DEFAULT_TIMEOUT:g})",
     )  # fmt: skip
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    if output_format:
+        p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def add_confirm_parser(sub, common, func) -> argparse.ArgumentParser:

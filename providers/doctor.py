@@ -440,8 +440,9 @@ def run_doctor(args) -> int:
     resolvers = servers_from_specs(args.resolver or [])
     with open_live_dns(args, targets, settings) as live:
         results = check(targets, live, settings, deep=True)
-    checker = TargetChecker(resolvers, settings)
-    walks = [walk(r, catalog, checker, args.config) for r in results]
+        # in-zone SRV targets are asked of the same servers: walk while they still run
+        checker = TargetChecker(resolvers, settings)
+        walks = [walk(r, catalog, checker, args.config) for r in results]
     totals = {
         "domains": len(walks),
         **{s: sum(w.status == s for w in walks) for s in ("ok", "problem", "error")},
