@@ -64,6 +64,10 @@ class RequestBudget:
             time.sleep(min(max(wait, 0.01), 5.0))
 
 
+class _NotFound(CloudflareError):
+    """HTTP 404: the zone (or record) in the path does not exist."""
+
+
 class _RateLimited(CloudflareRateLimitError):
     def __init__(self, data, retry_after: float | None) -> None:
         super().__init__(data)
@@ -94,6 +98,7 @@ class CloudflareProvider(_CloudflareProvider):
         *args,
         **kwargs,
     ) -> None:
+        self._zones_lock = threading.RLock()
         super().__init__(
             id,
             *args,
@@ -131,7 +136,7 @@ class CloudflareProvider(_CloudflareProvider):
         if status == 400:
             raise CloudflareError(_json(resp))
         if status == 404:
-            raise CloudflareError(_json(resp) or {"errors": [{"message": f"{path} not found"}]})
+            raise _NotFound(_json(resp) or {"errors": [{"message": f"{path} not found"}]})
         resp.raise_for_status()
         return resp.json()
 
@@ -164,6 +169,13 @@ class CloudflareProvider(_CloudflareProvider):
 
     # -- reading -----------------------------------------------------------------
 
+    @property
+    def zones(self):
+        # octoDNS plans zones in parallel (max_workers): without the lock every
+        # worker that finds the cache empty lists the whole account again.
+        with self._zones_lock:
+            return super().zones
+
     def populate(self, zone, target=False, lenient=False):
         super().populate(zone, target=target, lenient=lenient)
         return zone.name in self.zones
@@ -195,13 +207,19 @@ class CloudflareProvider(_CloudflareProvider):
             if isinstance(change, Create | Update):
                 posts += list(self._gen_data(change.new))
         path = f"/zones/{zone_id}/dns_records/batch"
-        if len(deletes) + len(posts) <= BATCH_LIMIT:
-            self._try_request("POST", path, data={"deletes": deletes, "posts": posts})
-        else:  # too large for one transaction: deletes first, then posts, in chunks
-            for i in range(0, len(deletes), BATCH_LIMIT):
-                self._try_request("POST", path, data={"deletes": deletes[i : i + BATCH_LIMIT]})
-            for i in range(0, len(posts), BATCH_LIMIT):
-                self._try_request("POST", path, data={"posts": posts[i : i + BATCH_LIMIT]})
+        try:
+            if len(deletes) + len(posts) <= BATCH_LIMIT:
+                self._try_request("POST", path, data={"deletes": deletes, "posts": posts})
+            else:  # too large for one transaction: deletes first, then posts, in chunks
+                for i in range(0, len(deletes), BATCH_LIMIT):
+                    self._try_request("POST", path, data={"deletes": deletes[i : i + BATCH_LIMIT]})
+                for i in range(0, len(posts), BATCH_LIMIT):
+                    self._try_request("POST", path, data={"posts": posts[i : i + BATCH_LIMIT]})
+        except _NotFound:  # the zone went away after planning (the batch is never 404 else)
+            raise ZoneMissingError(
+                f"zone {zone_name} is no longer in the Cloudflare account (deleted after the "
+                "plan was made); autodiscover-dns never creates zones; run plan again"
+            ) from None
         self._zone_records.pop(zone_name, None)
 
 

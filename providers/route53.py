@@ -7,6 +7,7 @@ zone during apply, which we refuse.
 
 from __future__ import annotations
 
+from botocore.exceptions import ClientError
 from octodns_route53 import Route53Provider as _Route53Provider
 
 from .errors import ZoneMissingError
@@ -26,3 +27,14 @@ class Route53Provider(_Route53Provider):
                 "(autodiscover-dns never creates zones); nothing written"
             )
         return zone_id
+
+    def _apply(self, plan):
+        try:
+            return super()._apply(plan)
+        except ClientError as e:  # the hosted zone went away after planning
+            if e.response.get("Error", {}).get("Code") != "NoSuchHostedZone":
+                raise
+            raise ZoneMissingError(
+                f"zone {plan.desired.name} has no Route53 hosted zone any more (deleted after "
+                "the plan was made); autodiscover-dns never creates zones; nothing written"
+            ) from None
