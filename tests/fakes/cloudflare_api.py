@@ -250,6 +250,12 @@ _PLANS = [
 ]
 
 
+
+class _Server(ThreadingHTTPServer):
+    """A listen backlog for bursts of concurrent clients (the stdlib default of 5 resets them)."""
+
+    request_queue_size = 128
+
 class ApiError(Exception):
     """A Cloudflare-style error response; raised inside the fake only."""
 
@@ -507,7 +513,7 @@ class FakeCloudflare:
         if self._server is not None:
             raise RuntimeError("already started")
         handler = type("FakeCloudflareHandler", (_Handler,), {"fake": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server = _Server(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
