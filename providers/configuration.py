@@ -136,7 +136,10 @@ def load_config(path: Path) -> dict:
         with open(path) as fh:
             data = octodns_safe_load(fh, enforce_order=False)
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read the config ({e.strerror})") from None
+        raise ConfigError(
+            f"{path}: cannot read the config ({e.strerror}); run from the repository root "
+            "or pass --config"
+        ) from None
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
     if not isinstance(data, dict) or not isinstance(data.get("zones"), dict):

@@ -193,7 +193,7 @@ def add_declaration(
     Returns the file written and the record name. Refuses to change an
     existing declaration of the domain.
     """
-    domain = check_domain_name(domain.rstrip("."), f"domain {domain}")
+    domain = check_domain_name(domain.rstrip(".").lower(), f"domain {domain}")
     if platform == CUSTOM:
         raise RepositoryError("add writes catalog platforms; write a custom target by hand")
     entry = catalog.get(platform)
