@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import owned_by_spec, rdatasets, run_cli
+from tests.helpers import ROOT, owned_by_spec, rdatasets, run_cli
 
 ZONES = {
     "contoso.com.": [""],
@@ -177,3 +177,13 @@ def test_checksum_does_not_depend_on_hash_order(workspace: Path):
         for seed in ("1", "2", "3", "4")
     }
     assert len(sums) == 1
+
+
+@pytest.mark.parametrize(
+    "command", ["plan", "apply", "validate", "add", "confirm", "doctor", "report", "import"]
+)
+def test_readme_cli_reference_matches_help(command: str):
+    """README and --help stay in step: the README block is the usage line --help prints."""
+    usage = run_cli(command, "--help", cwd=ROOT).stdout.split("\n\n")[0]
+    assert usage.startswith(f"usage: plan.py {command}")
+    assert usage.removeprefix("usage: ") in (ROOT / "README.md").read_text()
