@@ -184,6 +184,6 @@ def test_checksum_does_not_depend_on_hash_order(workspace: Path):
 )
 def test_readme_cli_reference_matches_help(command: str):
     """README and --help stay in step: the README block is the usage line --help prints."""
-    usage = run_cli(command, "--help", cwd=ROOT).stdout.split("\n\n")[0]
+    usage = run_cli(command, "--help", cwd=ROOT, env={"COLUMNS": "80"}).stdout.split("\n\n")[0]
     assert usage.startswith(f"usage: plan.py {command}")
     assert usage.removeprefix("usage: ") in (ROOT / "README.md").read_text()
