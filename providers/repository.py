@@ -59,7 +59,10 @@ def check_domain_name(name: str, where: str) -> str:
     return name
 
 
-class _StrictLoader(yaml.SafeLoader):
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: faster
+
+
+class _StrictLoader(_SafeLoader):
     """SafeLoader that refuses duplicate keys, naming the line."""
 
 
@@ -76,7 +79,7 @@ def _construct_mapping(loader, node, deep=False):
     return loader.construct_mapping_plain(node, deep=deep)
 
 
-_StrictLoader.construct_mapping_plain = yaml.SafeLoader.construct_mapping
+_StrictLoader.construct_mapping_plain = _SafeLoader.construct_mapping
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
