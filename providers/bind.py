@@ -54,13 +54,13 @@ class Rfc2136Provider(_Rfc2136Provider):
             return super().zone_records(zone, target)
         except AxfrSourceZoneTransferFailed as e:
             raise self._explain(zone.name, "zone transfer", e) from None
+        except (EOFError, OSError) as e:  # dnspython lets socket errors through
+            raise self._explain(zone.name, "zone transfer", e) from None
 
     def _apply(self, plan):
         try:
             return super()._apply(plan)
-        except Rfc2136ProviderUpdateFailed as e:
-            raise self._explain(plan.desired.name, "update", e) from None
-        except dns.exception.DNSException as e:
+        except (Rfc2136ProviderUpdateFailed, dns.exception.DNSException, EOFError, OSError) as e:
             raise self._explain(plan.desired.name, "update", e) from None
 
     def _explain(self, zone: str, what: str, error: Exception) -> AutodiscoverError:
@@ -82,6 +82,24 @@ class Rfc2136Provider(_Rfc2136Provider):
                 f"{self.where} REFUSED the {what} of {zone}; grant the key with "
                 f"{setting} {{ key {self.key_name or 'NAME'}; }}"
             )
+        # an update that got no answer may still have been applied by the server
+        unsure = "; it may have been applied: run plan again" if what == "update" else ""
         if isinstance(error, dns.exception.Timeout) or "timed out" in text.lower():
-            return BindError(f"no answer from {self.where} for the {what} of {zone} (timeout)")
+            return BindError(
+                f"no answer from {self.where} for the {what} of {zone} within "
+                f"{self.timeout:g}s (timeout){unsure}"
+            )
+        if isinstance(error, ConnectionRefusedError):
+            return BindError(
+                f"{self.where} refused the TCP connection for the {what} of {zone}; check "
+                "BIND_HOST and BIND_PORT and that the server is running"
+            )
+        if isinstance(error, EOFError | ConnectionError):
+            return BindError(
+                f"{self.where} closed the connection without an answer to the {what} of "
+                f"{zone}; check BIND_HOST and BIND_PORT point at a DNS server{unsure}"
+            )
+        if isinstance(error, OSError):
+            reason = error.strerror or type(error).__name__
+            return BindError(f"cannot reach {self.where} for the {what} of {zone} ({reason})")
         return BindError(f"{self.where}: {what} of {zone} failed: {text}")

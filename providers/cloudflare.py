@@ -18,6 +18,7 @@ What octodns-cloudflare does that we change:
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -40,6 +41,10 @@ BATCH_LIMIT = 200
 
 class CloudflareAuthError(AutodiscoverError):
     """The token was refused; retrying cannot help."""
+
+
+class CloudflareUnavailableError(AutodiscoverError):
+    """A request still failed (429, 5xx, timeout, connection) after every retry."""
 
 
 class RequestBudget:
@@ -113,7 +118,13 @@ class CloudflareProvider(_CloudflareProvider):
         self.max_retry_after = float(max_retry_after)
         self.budget = RequestBudget(int(requests_per_window), float(window_seconds))
         self.batch = bool(batch)
-        self.request_counts = {"read": 0, "write": 0, "retried": 0, "rate_limited": 0}
+        self.request_counts = {
+            "read": 0,
+            "write": 0,
+            "retried": 0,
+            "rate_limited": 0,
+            "unanswered_writes": 0,  # timeouts and connection errors of non-GET requests
+        }
 
     # -- requests --------------------------------------------------------------
 
@@ -131,8 +142,8 @@ class CloudflareProvider(_CloudflareProvider):
         if status == 429:
             self.request_counts["rate_limited"] += 1
             raise _RateLimited(_json(resp), _retry_after(resp))
-        if status >= 500:
-            raise Cloudflare5xxError(f"HTTP {status}")
+        if status >= 500:  # octodns-cloudflare's errors take the response envelope
+            raise Cloudflare5xxError({"errors": [{"message": f"HTTP {status}"}]})
         if status == 400:
             raise CloudflareError(_json(resp))
         if status == 404:
@@ -140,11 +151,12 @@ class CloudflareProvider(_CloudflareProvider):
         resp.raise_for_status()
         return resp.json()
 
-    def _try_request(self, *args, **kwargs):
+    def _try_request(self, method, path, *args, **kwargs):
         attempt = 0
+        unanswered = False  # a write got no answer: it may have been applied
         while True:
             try:
-                return self._request(*args, **kwargs)
+                return self._request(method, path, *args, **kwargs)
             except CloudflareAuthenticationError as e:  # 403 from a subclass' _request
                 raise CloudflareAuthError(f"Cloudflare refused the API token: {e}") from None
             except (
@@ -154,8 +166,11 @@ class CloudflareProvider(_CloudflareProvider):
                 requests.Timeout,
             ) as e:
                 attempt += 1
+                if method != "GET" and isinstance(e, requests.ConnectionError | requests.Timeout):
+                    unanswered = True
+                    self.request_counts["unanswered_writes"] += 1
                 if attempt > self.retry_count:
-                    raise
+                    raise self._gave_up(method, path, attempt, e, unanswered) from None
                 self.request_counts["retried"] += 1
                 wait = self.retry_period * 2 ** (attempt - 1) * (1 + random.random() / 2)
                 retry_after = getattr(e, "retry_after", None)
@@ -166,6 +181,21 @@ class CloudflareProvider(_CloudflareProvider):
                     "%s; retry %d/%d in %.1fs", _why(e), attempt, self.retry_count, wait
                 )
                 time.sleep(wait)
+
+    def _gave_up(self, method, path, attempts, error, unanswered) -> CloudflareUnavailableError:
+        """One line for a request that failed on every attempt: what, where, why."""
+        text = f"Cloudflare {method} {path}"
+        match = re.match(r"^/zones/([^/]+)", path)
+        names = [n for n, z in (self._zones or {}).items() if match and z.get("id") == match[1]]
+        if names:
+            text += f" (zone {names[0]})"
+        text += (
+            f" failed {attempts} time(s), the last with {_why(error)}; retries exhausted "
+            f"(retry_count {self.retry_count}); try again later"
+        )
+        if unanswered:
+            text += "; a write that got no answer may have been applied: run plan again first"
+        return CloudflareUnavailableError(text)
 
     # -- reading -----------------------------------------------------------------
 
@@ -206,21 +236,82 @@ class CloudflareProvider(_CloudflareProvider):
                 ]
             if isinstance(change, Create | Update):
                 posts += list(self._gen_data(change.new))
-        path = f"/zones/{zone_id}/dns_records/batch"
         try:
             if len(deletes) + len(posts) <= BATCH_LIMIT:
-                self._try_request("POST", path, data={"deletes": deletes, "posts": posts})
+                self._send_batch(zone_name, zone_id, {"deletes": deletes, "posts": posts})
             else:  # too large for one transaction: deletes first, then posts, in chunks
                 for i in range(0, len(deletes), BATCH_LIMIT):
-                    self._try_request("POST", path, data={"deletes": deletes[i : i + BATCH_LIMIT]})
+                    self._send_batch(zone_name, zone_id, {"deletes": deletes[i : i + BATCH_LIMIT]})
                 for i in range(0, len(posts), BATCH_LIMIT):
-                    self._try_request("POST", path, data={"posts": posts[i : i + BATCH_LIMIT]})
+                    self._send_batch(zone_name, zone_id, {"posts": posts[i : i + BATCH_LIMIT]})
         except _NotFound:  # the zone went away after planning (the batch is never 404 else)
             raise ZoneMissingError(
                 f"zone {zone_name} is no longer in the Cloudflare account (deleted after the "
                 "plan was made); autodiscover-dns never creates zones; run plan again"
             ) from None
         self._zone_records.pop(zone_name, None)
+
+    def _send_batch(self, zone_name, zone_id, body) -> None:
+        """POST one batch; when an attempt got no answer, a refused retry may mean it landed.
+
+        A batch is one transaction and its deletes name record ids, so a batch
+        sent twice is refused the second time (the ids are gone; an identical
+        record cannot be created twice): nothing is duplicated. When the first
+        attempt timed out but Cloudflare applied it, the retry is refused with a
+        400; then the live records decide whether the batch is in place.
+        """
+        unanswered = self.request_counts["unanswered_writes"]
+        path = f"/zones/{zone_id}/dns_records/batch"
+        try:
+            self._try_request("POST", path, data=body)
+        except CloudflareError as e:
+            retried_blind = self.request_counts["unanswered_writes"] > unanswered
+            if type(e) is not CloudflareError or not retried_blind:  # only a 400 after that
+                raise
+            try:
+                in_place = self._batch_in_place(zone_id, body)
+            except Exception:  # cannot tell: say so
+                in_place = False
+            if not in_place:
+                message = (
+                    f"{e}, on a retry of a batch that had got no answer; it may have been "
+                    "applied: run plan again to see what is left"
+                )
+                raise CloudflareError({"errors": [{"message": message}]}) from None
+            self.log.warning(
+                "the batch for %s got no answer but Cloudflare had applied it (its retry was "
+                "refused: %s)",
+                zone_name,
+                e,
+            )
+
+    def _batch_in_place(self, zone_id, body) -> bool:
+        """Are the batch's deletes gone and its posts live (read fresh)?"""
+        live = list(
+            self._paginated_get(f"/zones/{zone_id}/dns_records", per_page=self.records_per_page)
+        )
+        ids = {r.get("id") for r in live}
+        if any(d["id"] in ids for d in body.get("deletes", [])):
+            return False
+        return all(any(_same_record(post, r) for r in live) for post in body.get("posts", []))
+
+
+def _same_record(post: dict, live: dict) -> bool:
+    """Does the live record carry what ``post`` asked for (name, type, ttl, value)?"""
+    for key in ("name", "type", "ttl", "content", "proxied"):
+        if key in post and _norm(post[key]) != _norm(live.get(key)):
+            return False
+    wanted, have = post.get("data") or {}, live.get("data") or {}
+    for key, value in wanted.items():
+        if key in ("service", "proto", "name"):  # legacy SRV fields; the name decides
+            continue
+        if _norm(value) != _norm(have.get(key)):
+            return False
+    return True
+
+
+def _norm(value):
+    return value.rstrip(".") if isinstance(value, str) else value
 
 
 def _json(resp) -> dict:
@@ -243,4 +334,10 @@ def _why(error: Exception) -> str:
         return "Cloudflare rate limit (429)"
     if isinstance(error, Cloudflare5xxError):
         return f"Cloudflare server error ({error})"
+    if isinstance(error, requests.Timeout):
+        return f"no answer from Cloudflare in time ({type(error).__name__})"
+    text = str(error).lower()
+    for words, what in (("refused", "refused"), ("reset", "reset"), ("aborted", "closed")):
+        if words in text:
+            return f"Cloudflare connection {what} ({type(error).__name__})"
     return f"Cloudflare connection problem ({type(error).__name__})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import requests
 from octodns_powerdns import PowerDnsProvider as _PowerDnsProvider
 from requests import HTTPError
 
@@ -17,6 +18,10 @@ from .errors import AutodiscoverError, ZoneMissingError
 
 class PowerDnsAuthError(AutodiscoverError):
     """The API key was refused."""
+
+
+class PowerDnsError(AutodiscoverError):
+    """The API failed, did not answer in time, or could not be reached."""
 
 
 class PowerDnsProvider(_PowerDnsProvider):
@@ -41,16 +46,44 @@ class PowerDnsProvider(_PowerDnsProvider):
             **kwargs,
         )
 
+    @property
+    def where(self) -> str:
+        return f"PowerDNS at {self.scheme}://{self.host}:{self.port}"
+
     def _request(self, method, path, data=None):
+        """Upstream's request, with every failure but "zone not found" as one clear line.
+
+        Upstream handles 404/422 "Could not find domain" itself (a missing zone);
+        any other HTTP error it logs at ERROR level and re-raises, which printed
+        a second error line; connection failures and timeouts surfaced as urllib3
+        jargon. No retries: one request per zone and step, each within ``timeout``.
+        """
+        what = f"{method} {path}"
+        left = "; run plan again to see what is left" if method != "GET" else ""
         try:
             return super()._request(method, path, data=data)
         except HTTPError as e:
-            if e.response is not None and e.response.status_code in (401, 403):
+            status = e.response.status_code if e.response is not None else None
+            error = self._get_error(e)
+            if status in (401, 403):
                 raise PowerDnsAuthError(
-                    f"PowerDNS at {self.scheme}://{self.host}:{self.port} refused the API key "
-                    f"(HTTP {e.response.status_code}); check PDNS_API_KEY"
+                    f"{self.where} refused the API key (HTTP {status}); check PDNS_API_KEY"
                 ) from None
-            raise
+            if status == 404 or (status == 422 and error.startswith("Could not find domain ")):
+                raise  # the zone does not exist: upstream and _post deal with it
+            detail = f" ({' '.join(error.split())})" if error else ""
+            raise PowerDnsError(
+                f"{self.where} answered HTTP {status} to {what}{detail}{left}"
+            ) from None
+        except requests.Timeout:
+            raise PowerDnsError(
+                f"no answer from {self.where} within {self.timeout}s to {what} (timeout){left}"
+            ) from None
+        except requests.ConnectionError as e:
+            raise PowerDnsError(
+                f"cannot talk to {self.where} for {what} ({_connection_reason(e)}); check "
+                f"PDNS_API_URL and that the PowerDNS API is enabled{left}"
+            ) from None
 
     def _post(self, path, data=None):
         if path.rstrip("/") == "zones":
@@ -60,3 +93,14 @@ class PowerDnsProvider(_PowerDnsProvider):
                 "there first (autodiscover-dns never creates zones); nothing written"
             )
         return super()._post(path, data=data)
+
+
+def _connection_reason(error: Exception) -> str:
+    text = str(error).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        return "unknown host"
+    if "reset" in text or "aborted" in text or "closed" in text or "disconnected" in text:
+        return "connection closed without an answer"
+    return type(error).__name__

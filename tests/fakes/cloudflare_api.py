@@ -250,11 +250,11 @@ _PLANS = [
 ]
 
 
-
 class _Server(ThreadingHTTPServer):
     """A listen backlog for bursts of concurrent clients (the stdlib default of 5 resets them)."""
 
     request_queue_size = 128
+
 
 class ApiError(Exception):
     """A Cloudflare-style error response; raised inside the fake only."""
