@@ -176,6 +176,11 @@ def cmd_add(args) -> int:
 def _describe(error: BaseException) -> str:
     if isinstance(error, UsageError):
         return str(error)
+    if isinstance(error, ModuleNotFoundError):
+        return (
+            f"{error.name} is not installed for {sys.executable}; run make setup and use "
+            ".venv/bin/python plan.py (or any make target)"
+        )
     try:
         from providers.engine import describe
     except Exception:  # the package itself failed to import
@@ -274,7 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as e:
+        print(f"error: {_describe(e)}", file=sys.stderr)
+        return EXIT_ERROR
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
     _setup_logging(debug)
