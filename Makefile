@@ -53,5 +53,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --n $(N) --scale --profile --out BENCHMARKS.md
+
 clean:
 	rm -rf live .locks

@@ -216,7 +216,11 @@ def _checksum_from_file(path: str) -> str:
         raise UsageError(f"{path}: not a plan written by 'plan --format json'") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+CORE_COMMANDS = ("plan", "apply", "validate", "add")
+
+
+def build_parser(extras: bool = True) -> argparse.ArgumentParser:
+    """The CLI; ``extras=False`` skips importing the other commands' modules (startup time)."""
     parser = _Parser(
         prog="plan.py",
         description="Publish Mailprotector Autodiscover SRV records and remove what hijacks "
@@ -271,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ttl", type=int, default=3600)
     p.set_defaults(func=cmd_add)
 
-    for module in EXTRA_COMMANDS:
+    for module in EXTRA_COMMANDS if extras else ():
         # each registers its own subcommand: register(sub, common) sets func
         importlib.import_module(module).register(sub, common)
     return parser
@@ -279,8 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
     try:
-        parser = build_parser()
+        parser = build_parser(extras=command not in CORE_COMMANDS)
     except ModuleNotFoundError as e:
         print(f"error: {_describe(e)}", file=sys.stderr)
         return EXIT_ERROR

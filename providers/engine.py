@@ -134,7 +134,8 @@ class Engine:
         # children before parents, as octoDNS applies them, then by name: deterministic
         plans = sorted(capture.plans, key=lambda p: (-len(p[1].desired.name), p[1].desired.name))
         analyses = self.processor.analyses
-        zone_targets = sorted(k for k in analyses if k[0] in set(self.zones))
+        wanted = set(self.zones)
+        zone_targets = sorted(k for k in analyses if k[0] in wanted)
         return PlanResult(plans, build_report(plans, analyses, zone_targets))
 
     def check_safe(self, result: PlanResult, force: bool) -> None:

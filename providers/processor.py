@@ -72,6 +72,8 @@ class AutodiscoverProcessor(BaseProcessor):
         self._lock = threading.Lock()
         #: (zone name, target id) -> the policy's decision, for plan renderers
         self.analyses: dict[tuple[str, str], ZoneAnalysis] = {}
+        #: zone name -> declarations, checked once per run in process_source_zone
+        self._declared: dict[str, list] = {}
         #: callables told of each zone planned (progress reporting)
         self.observers: list = []
 
@@ -86,11 +88,14 @@ class AutodiscoverProcessor(BaseProcessor):
         return declarations
 
     def process_source_zone(self, desired, sources, lenient=False):
-        self.declarations(desired)
+        declarations = self.declarations(desired)
+        with self._lock:
+            self._declared[desired.name] = declarations
         return desired
 
     def process_source_and_target_zones(self, desired, existing, target, lenient=False):
-        analysis = analyze(desired.name, self.declarations(desired), existing)
+        declarations = self._declared.get(desired.name) or self.declarations(desired)
+        analysis = analyze(desired.name, declarations, existing)
         for record in list(existing.records):
             if (record.name, record._type) not in analysis.visible:
                 existing.remove_record(record)

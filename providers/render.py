@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from copy import deepcopy
 
 from .declarations import META_KEY
 from .policy import ZoneAnalysis
@@ -15,7 +14,7 @@ ACTIONS = {"Create": "create", "Update": "update", "Delete": "delete"}
 def _record_data(record) -> dict | None:
     if record is None:
         return None
-    data = deepcopy(dict(record.data))
+    data = dict(record.data)  # built afresh on each access, its octodns part a deep copy
     meta = data.get("octodns")
     if isinstance(meta, dict):
         meta.pop(META_KEY, None)

@@ -9,6 +9,8 @@ in one line naming the zone and what to do.
 
 from __future__ import annotations
 
+import threading
+
 from botocore.exceptions import BotoCoreError, ClientError
 from octodns_route53 import Route53Provider as _Route53Provider
 
@@ -40,10 +42,13 @@ class Route53Provider(_Route53Provider):
 
     def __init__(self, id: str, *args, client_max_attempts: int = 10, **kwargs) -> None:
         self.client_max_attempts = client_max_attempts
+        self._zone_id_lock = threading.Lock()
         super().__init__(id, *args, client_max_attempts=client_max_attempts, **kwargs)
 
     def _get_zone_id(self, name, create=False):
-        zone_id = super()._get_zone_id(name, create=False)
+        # octoDNS plans zones in parallel: unlocked, each worker lists every hosted zone
+        with self._zone_id_lock:
+            zone_id = super()._get_zone_id(name, create=False)
         if create and not zone_id:
             raise ZoneMissingError(
                 f"zone {name} has no Route53 hosted zone; create it there first "

@@ -1,0 +1,1 @@
+"""Benchmark of autodiscover-dns against every backend: ``python -m bench.run --help``."""
