@@ -28,6 +28,8 @@ from typing import Any
 
 import yaml
 
+from tests.fakes.cloudflare_api import record_fields
+
 Seed = tuple[str, str, int, list[str]]
 
 PLATFORMS = {  # as config/platforms.yaml (checked against it by write_repository)
@@ -252,23 +254,6 @@ def cloudflare_rows(domain: Domain) -> list[dict[str, Any]]:
         for value in values:
             row: dict[str, Any] = {"type": rtype, "name": name, "ttl": ttl}
             row["proxied"] = (name, rtype) in CF_PROXIED and rtype in ("A", "CNAME")
-            if rtype == "MX":
-                priority, host = value.split()
-                row.update(priority=int(priority), content=host.rstrip("."))
-            elif rtype == "SRV":
-                priority, weight, port, target = value.split()
-                row["data"] = {
-                    "priority": int(priority),
-                    "weight": int(weight),
-                    "port": int(port),
-                    "target": target.rstrip("."),
-                }
-            elif rtype == "CAA":
-                flags, tag, text = value.split(" ", 2)
-                row["data"] = {"flags": int(flags), "tag": tag, "value": text.strip('"')}
-            elif rtype == "TXT":
-                row["content"] = value.strip('"')
-            else:
-                row["content"] = value.rstrip(".")
+            row.update(record_fields(rtype, value))
             rows.append(row)
     return rows

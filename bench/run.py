@@ -290,14 +290,7 @@ class Bind(Backend):
         self.server.stop()
 
     def env(self):
-        s = self.server
-        return {
-            "BIND_HOST": s.host,
-            "BIND_PORT": str(s.port),
-            "BIND_TSIG_NAME": s.key_name,
-            "BIND_TSIG_SECRET": s.key_secret,
-            "BIND_TSIG_ALGORITHM": s.key_algorithm,
-        }
+        return self.server.env()
 
     def counters(self):
         text = self.server.log_path.read_text(errors="replace")

@@ -40,10 +40,7 @@ def bind_repo(zone_text: str):
         shutil.copytree(ROOT / "config", tmp / "config")
         (tmp / "zones/bind").mkdir(parents=True)
         (tmp / "zones/local").mkdir(parents=True)
-        os.environ.update(
-            BIND_HOST=server.host, BIND_PORT=str(server.port), BIND_TSIG_NAME=server.key_name,
-            BIND_TSIG_SECRET=server.key_secret, BIND_TSIG_ALGORITHM=server.key_algorithm,
-        )  # fmt: skip
+        os.environ.update(server.env())
         os.chdir(tmp)
         yield tmp, server
     finally:

@@ -28,7 +28,7 @@ import dns.rdatatype
 import pytest
 import requests
 
-from tests.fakes.cloudflare_api import FakeCloudflare
+from tests.fakes.cloudflare_api import FakeCloudflare, record_fields
 from tests.helpers import one_error_line, run_cli
 from tests.provider_cases import (
     EXPECTED,
@@ -123,14 +123,7 @@ class Bind(Backend):
         return _group(rows)
 
     def env(self) -> dict[str, str]:
-        s = self.server
-        return {
-            "BIND_HOST": s.host,
-            "BIND_PORT": str(s.port),
-            "BIND_TSIG_NAME": s.key_name,
-            "BIND_TSIG_SECRET": s.key_secret,
-            "BIND_TSIG_ALGORITHM": s.key_algorithm,
-        }
+        return self.server.env()
 
     def zone_names(self) -> set[str]:
         candidates = set(self.server.zones) | set(ZONES) | {MISSING_ZONE}
@@ -242,25 +235,7 @@ def bind_zone_text(zone: str) -> str:
 
 def cf_add(fake, zone, name, rtype, ttl, value, proxied) -> None:
     """One value of a seed RRset as a Cloudflare record, in the API's own shape."""
-    kwargs: dict[str, Any] = {"ttl": ttl, "proxied": proxied}
-    if rtype == "MX":
-        priority, host = value.split()
-        kwargs.update(priority=int(priority), content=host.rstrip("."))
-    elif rtype == "SRV":
-        priority, weight, port, target = value.split()
-        kwargs["data"] = {
-            "priority": int(priority),
-            "weight": int(weight),
-            "port": int(port),
-            "target": target.rstrip("."),
-        }
-    elif rtype == "CAA":
-        flags, tag, text = value.split(" ", 2)
-        kwargs["data"] = {"flags": int(flags), "tag": tag, "value": text.strip('"')}
-    elif rtype == "TXT":
-        kwargs["content"] = value.strip('"')
-    else:
-        kwargs["content"] = value.rstrip(".")
+    kwargs: dict[str, Any] = {"ttl": ttl, "proxied": proxied, **record_fields(rtype, value)}
     fake.add_record(zone, rtype, name, **kwargs)
 
 

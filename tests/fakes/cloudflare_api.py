@@ -250,6 +250,29 @@ _PLANS = [
 ]
 
 
+def record_fields(rtype: str, value: str) -> dict[str, Any]:
+    """The API fields (content, priority or data) of one zone-file value, e.g. '10 mx.x.'."""
+    if rtype == "MX":
+        priority, host = value.split()
+        return {"priority": int(priority), "content": host.rstrip(".")}
+    if rtype == "SRV":
+        priority, weight, port, target = value.split()
+        return {
+            "data": {
+                "priority": int(priority),
+                "weight": int(weight),
+                "port": int(port),
+                "target": target.rstrip("."),
+            }
+        }
+    if rtype == "CAA":
+        flags, tag, text = value.split(" ", 2)
+        return {"data": {"flags": int(flags), "tag": tag, "value": text.strip('"')}}
+    if rtype == "TXT":
+        return {"content": value.strip('"')}
+    return {"content": value.rstrip(".")}
+
+
 class _Server(ThreadingHTTPServer):
     """A listen backlog for bursts of concurrent clients (the stdlib default of 5 resets them)."""
 

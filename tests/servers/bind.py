@@ -163,6 +163,16 @@ class BindServer:
             "key_algorithm": self.key_algorithm,
         }
 
+    def env(self) -> dict[str, str]:
+        """The BIND_* variables that point config/octodns.yaml's bind provider here."""
+        return {
+            "BIND_HOST": self.host,
+            "BIND_PORT": str(self.port),
+            "BIND_TSIG_NAME": self.key_name,
+            "BIND_TSIG_SECRET": self.key_secret,
+            "BIND_TSIG_ALGORITHM": self.key_algorithm,
+        }
+
     def axfr(self, zone: str) -> list[Rr]:
         """Whole zone via TSIG-signed AXFR, sorted, SOA once.
 
