@@ -11,7 +11,6 @@ negative answers expire (RFC 2308). Never report confirmed without a real answer
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import socket
 import sys
@@ -33,6 +32,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
+from .declarations import is_ip
 from .engine import Declared, in_shard, load_declarations
 from .errors import AutodiscoverError
 from .localserver import INSTALL_HINT, LocalNamed, LocalZone, local_zones, named_binary
@@ -94,14 +94,6 @@ def _port(text: str, spec: str) -> int:
     return int(text)
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 def nameserver_arg(spec: str) -> str:
     """argparse type: check the syntax now, resolve host names later."""
     try:
@@ -119,7 +111,7 @@ def resolver_arg(spec: str) -> str:
         host, _ = split_host_port(spec)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
-    if not _is_ip(host):
+    if not is_ip(host):
         raise argparse.ArgumentTypeError(f"{spec!r}: give the resolver's IP address")
     return spec
 
@@ -145,7 +137,7 @@ def servers_from_specs(specs: Iterable[str]) -> list[Server]:
     servers: list[Server] = []
     for spec in specs:
         host, port = split_host_port(spec)
-        if _is_ip(host):
+        if is_ip(host):
             servers.append(Server(spec, host, port or 53))
             continue
         try:

@@ -69,7 +69,7 @@ def check_srv_values(where: str, values: Iterable) -> None:
         target = value["target"]
         if not isinstance(target, str) or not target:
             raise DeclarationError(f"{where}: SRV target must be a host name")
-        if _is_ip(target.rstrip(".")):
+        if is_ip(target.rstrip(".")):
             raise DeclarationError(
                 f"{where}: SRV target {target} is an IP address; an SRV target must be a host name"
             )
@@ -148,7 +148,8 @@ def _platform_for(where: str, key, values: list[dict], catalog: Catalog) -> Plat
     )
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
+    """An IPv4 or IPv6 address (not a host name)."""
     try:
         ipaddress.ip_address(text)
     except ValueError:
