@@ -229,11 +229,14 @@ class PowerDNSServer:
         # socket-dir: the default /var/run/pdns control socket would be shared
         #   by every instance. *cache-ttl=0: a query right after an API change
         #   must see it. security-poll-suffix=: no outbound version check.
+        #   pragma-synchronous=0: no fsync per write (a test db needs no
+        #   durability, and a slow CI disk must not stall the API for seconds).
         self.conf_path.write_text(
             "\n".join(
                 [
                     "launch=gsqlite3",
                     f"gsqlite3-database={self.db_path}",
+                    "gsqlite3-pragma-synchronous=0",
                     f"local-address={self.host}",
                     f"local-port={self.dns_port}",
                     "api=yes",
