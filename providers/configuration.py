@@ -20,7 +20,10 @@ from octodns.yaml import safe_load as octodns_safe_load
 from .errors import AutodiscoverError
 from .repository import ZoneFile, check_zone_data, discover, load_zone_yaml
 
-YAML_PROVIDER = "octodns.provider.yaml.YamlProvider"
+#: the zone-file sources: octoDNS's YamlProvider, or ours on libyaml (same records)
+YAML_PROVIDERS = frozenset(
+    {"octodns.provider.yaml.YamlProvider", "providers.libyaml.LibYamlProvider"}
+)
 
 
 class ConfigError(AutodiscoverError):
@@ -59,7 +62,7 @@ class RunConfig:
 
     def _folder(self, provider_id: str) -> str | None:
         conf = self.data.get("providers", {}).get(provider_id) or {}
-        if conf.get("class") == YAML_PROVIDER and conf.get("directory"):
+        if conf.get("class") in YAML_PROVIDERS and conf.get("directory"):
             return Path(conf["directory"]).name
         return None
 
@@ -158,9 +161,8 @@ def known_provider_ids(config_dir: Path) -> set[str]:
         except yaml.YAMLError:
             continue
         if isinstance(data, dict) and isinstance(data.get("providers"), dict):
-            ids |= {
-                k for k, v in data["providers"].items() if (v or {}).get("class") != YAML_PROVIDER
-            }
+            providers = data["providers"].items()
+            ids |= {k for k, v in providers if (v or {}).get("class") not in YAML_PROVIDERS}
     return ids
 
 
@@ -173,7 +175,7 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
         entry = entry or {}
         for source in entry.get("sources") or []:
             conf = providers.get(source) or {}
-            if conf.get("class") == YAML_PROVIDER and conf.get("directory"):
+            if conf.get("class") in YAML_PROVIDERS and conf.get("directory"):
                 targets = entry.get("targets") or []
                 if targets:
                     folders[Path(conf["directory"]).name] = targets[0]

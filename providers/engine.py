@@ -20,14 +20,14 @@ from pathlib import Path
 
 import yaml
 from octodns.manager import Manager, ManagerException
-from octodns.provider.yaml import YamlProvider
 from octodns.record import Record
 from octodns.zone import Zone
 
 from .catalog import Catalog, load_catalog
-from .configuration import YAML_PROVIDER, RunConfig, prepare
+from .configuration import YAML_PROVIDERS, RunConfig, prepare
 from .declarations import Declaration
 from .errors import AutodiscoverError
+from .libyaml import LibYamlProvider
 from .processor import AutodiscoverProcessor
 from .render import build_report
 from .repository import ZoneFile
@@ -225,9 +225,9 @@ def load_declarations(config: Path) -> list[Declared]:
         raise AutodiscoverError(f"{config}: no AutodiscoverProcessor configured")
     sources = {}
     for name, conf in run.data["providers"].items():
-        if conf.get("class") == YAML_PROVIDER:
+        if conf.get("class") in YAML_PROVIDERS:
             options = {k: v for k, v in conf.items() if k != "class"}
-            sources[Path(conf["directory"]).name] = YamlProvider(name, **options)
+            sources[Path(conf["directory"]).name] = LibYamlProvider(name, **options)
     declared = []
     for zf in run.zone_files:
         zone = Zone(zf.zone, [])

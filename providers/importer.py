@@ -24,7 +24,7 @@ import yaml
 
 from .catalog import CUSTOM, Catalog, Platform
 from .configuration import (
-    YAML_PROVIDER,
+    YAML_PROVIDERS,
     RunConfig,
     env_names,
     load_config,
@@ -708,7 +708,7 @@ def _choose_config(given: str | None, provider: str) -> Path:
         except (OSError, yaml.YAMLError):
             continue
         conf = (data or {}).get("providers", {}).get(provider) if isinstance(data, dict) else None
-        if isinstance(conf, dict) and conf.get("class") != YAML_PROVIDER:
+        if isinstance(conf, dict) and conf.get("class") not in YAML_PROVIDERS:
             if path != PLAN_DEFAULT_CONFIG:
                 _say(f"import: using {path} (it defines provider {provider})")
             return path
