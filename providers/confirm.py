@@ -26,7 +26,6 @@ import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.query
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
@@ -35,10 +34,19 @@ import dns.resolver
 from .declarations import is_ip
 from .engine import Declared, in_shard, load_declarations
 from .errors import AutodiscoverError
+from .exchange import (
+    DEFAULT_TIMEOUT,
+    TRIES,
+    Exchange,
+    Query,
+    QueryFailed,
+    Server,
+    Settings,
+    ask,
+    question,
+)
 from .localserver import INSTALL_HINT, LocalNamed, LocalZone, local_zones, named_binary
 
-DEFAULT_TIMEOUT = 2.0
-TRIES = 2  # UDP tries per query: a lost packet is retried once, a dead server costs 2 x timeout
 MAX_WORKERS = 32  # I/O-bound against remote servers; more only adds GIL contention locally
 DEFAULT_INTERVAL = 5.0
 MAX_INTERVAL = 60.0
@@ -53,25 +61,6 @@ class ConfirmError(AutodiscoverError):
 
 
 # -- servers and queries ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Server:
-    """One address of one nameserver (or resolver) to ask."""
-
-    name: str
-    host: str
-    port: int = 53
-
-    @property
-    def address(self) -> str:
-        if self.port == 53:
-            return self.host
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-    @property
-    def label(self) -> str:
-        return self.address if self.name == self.address else f"{self.name} ({self.address})"
 
 
 def split_host_port(spec: str) -> tuple[str, int | None]:
@@ -149,56 +138,6 @@ def servers_from_specs(specs: Iterable[str]) -> list[Server]:
         for address in sorted({info[4][0] for info in infos}):
             servers.append(Server(spec, address, port or 53))
     return list(dict.fromkeys(servers))
-
-
-@dataclass(frozen=True)
-class Settings:
-    timeout: float = DEFAULT_TIMEOUT
-    tries: int = TRIES
-
-
-class QueryFailed(Exception):
-    """A nameserver gave no usable answer; ``kind`` is what the user reads first."""
-
-    def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(f"{kind}: {detail}")
-        self.kind = kind
-        self.detail = detail
-
-
-def ask(
-    server: Server, qname: str | dns.name.Name, rdtype: int, settings: Settings,
-    recursion: bool = False,
-) -> dns.message.Message:  # fmt: skip
-    """One query to one server: UDP with bounded retries, TCP when truncated."""
-    query = dns.message.make_query(qname, rdtype, use_edns=0, payload=1232)
-    if not recursion:
-        query.flags &= ~dns.flags.RD
-    for _ in range(settings.tries):
-        try:
-            response = dns.query.udp(
-                query, server.host, timeout=settings.timeout, port=server.port,
-                ignore_unexpected=True,
-            )  # fmt: skip
-            if response.flags & dns.flags.TC:
-                response = dns.query.tcp(
-                    query, server.host, timeout=settings.timeout, port=server.port
-                )
-            return response
-        except dns.exception.Timeout:
-            continue
-        except OSError as e:
-            reason = e.strerror or type(e).__name__
-            raise QueryFailed(
-                "network error", f"cannot reach {server.address} ({reason})"
-            ) from None
-        except dns.exception.DNSException as e:
-            raise QueryFailed("bad answer", f"{server.address} sent {e}") from None
-    raise QueryFailed(
-        "timeout",
-        f"no answer from {server.address} within {settings.timeout:g} s "
-        f"({settings.tries} tries over UDP)",
-    )
 
 
 def check_answer(response: dns.message.Message, zone: str) -> None:
@@ -300,9 +239,9 @@ class DeadServers:
 
 
 def observe_zone(
-    zone: str, domains: list[Declared], server: Server, settings: Settings, deep: bool = False,
+    zone: str, domains: list[Declared], server: Server, deep: bool = False,
     dead: DeadServers | None = None,
-) -> dict[str, Observation]:  # fmt: skip
+) -> Query[dict[str, Observation]]:  # fmt: skip
     """Ask one server about every email domain of one zone; SOA first, so errors are clear."""
     found = {d.declaration.domain.name: Observation(server) for d in domains}
     dead = dead or DeadServers()
@@ -314,7 +253,7 @@ def observe_zone(
                 "not asked again",
             )
         try:
-            response = ask(server, zone, dns.rdatatype.SOA, settings)
+            response = yield question(server, zone, dns.rdatatype.SOA)
         except QueryFailed as e:
             dead.record(server, e.kind == "timeout")
             raise
@@ -338,7 +277,7 @@ def observe_zone(
         obs = found[declared.declaration.domain.name]
         obs.serial = serial
         try:
-            _observe_domain(obs, zone, declared, server, settings, deep)
+            yield from _observe_domain(obs, zone, declared, server, deep)
         except QueryFailed as e:
             obs.error = str(e)
         except dns.exception.DNSException as e:  # e.g. a name too long for DNS
@@ -347,31 +286,31 @@ def observe_zone(
 
 
 def _observe_domain(
-    obs: Observation, zone: str, declared: Declared, server: Server, settings: Settings, deep: bool
-) -> None:
+    obs: Observation, zone: str, declared: Declared, server: Server, deep: bool
+) -> Query[None]:
     domain = declared.declaration.domain.name
     srv_name = _fqdn(f"_autodiscover._tcp.{domain}")
-    response = ask(server, srv_name, dns.rdatatype.SRV, settings)
+    response = yield question(server, srv_name, dns.rdatatype.SRV)
     check_answer(response, zone)
     for rrset in _rrsets(response, srv_name, [dns.rdatatype.SRV]):
         obs.srv = sorted(srv_text(rd) for rd in rrset)
     for rrset in _rrsets(response, srv_name, [dns.rdatatype.CNAME]):
         obs.srv_cname = rrset[0].target.to_text()
     host = _fqdn(f"autodiscover.{domain}")
-    obs.conflicts = _address_conflicts(host, zone, server, settings)
+    obs.conflicts = yield from _address_conflicts(host, zone, server)
     if obs.conflicts:
-        source = _wildcard_source(host, zone, server, settings, obs.conflicts)
+        source = yield from _wildcard_source(host, zone, server, obs.conflicts)
         for conflict in obs.conflicts:
             conflict["source"] = source
             conflict["kept_by_policy"] = declared.declaration.policy == "report"
     if deep:
-        response = ask(server, host, dns.rdatatype.TXT, settings)
+        response = yield question(server, host, dns.rdatatype.TXT)
         check_answer(response, zone)
         for rrset in _rrsets(response, host, [dns.rdatatype.TXT]):
             obs.shield = [rd.to_text() for rd in rrset]
         apex = _fqdn(domain)
         for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            response = ask(server, apex, rdtype, settings)
+            response = yield question(server, apex, rdtype)
             check_answer(response, zone)
             for rrset in _rrsets(response, apex, [rdtype, dns.rdatatype.CNAME]):
                 obs.apex += [
@@ -379,15 +318,18 @@ def _observe_domain(
                 ]
 
 
-def _address_conflicts(
-    host: dns.name.Name, zone: str, server: Server, settings: Settings
-) -> list[dict]:
-    """A/AAAA/CNAME answers for autodiscover.<domain>: each one hijacks Outlook (steps 7, 9)."""
+def _address_conflicts(host: dns.name.Name, zone: str, server: Server) -> Query[list[dict]]:
+    """A/AAAA/CNAME answers for autodiscover.<domain>: each one hijacks Outlook (steps 7, 9).
+
+    NXDOMAIN for A means the name exists for no type (RFC 1035, RFC 2308; a
+    wildcard would have answered), so AAAA is asked only when A was not NXDOMAIN.
+    """
     seen: dict[tuple[str, str], dict] = {}
     for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-        response = ask(server, host, rdtype, settings)
+        response = yield question(server, host, rdtype)
         check_answer(response, zone)
-        for rrset in _rrsets(response, host, [rdtype, dns.rdatatype.CNAME]):
+        found = _rrsets(response, host, [rdtype, dns.rdatatype.CNAME])
+        for rrset in found:
             kind = dns.rdatatype.to_text(rrset.rdtype)
             for rd in rrset:
                 value = rd.to_text()
@@ -395,12 +337,14 @@ def _address_conflicts(
                     (kind, value),
                     {"name": host.to_text(), "type": kind, "value": value, "ttl": rrset.ttl},
                 )
+        if response.rcode() == dns.rcode.NXDOMAIN and not found:
+            break  # (an NXDOMAIN after a CNAME is about the CNAME's target: RFC 6604)
     return sorted(seen.values(), key=lambda c: (c["type"], c["value"]))
 
 
 def _wildcard_source(
-    host: dns.name.Name, zone: str, server: Server, settings: Settings, conflicts: list[dict]
-) -> str:
+    host: dns.name.Name, zone: str, server: Server, conflicts: list[dict]
+) -> Query[str]:
     """'wildcard' or 'explicit', by RFC 4592: a name below an existing node gets no wildcard.
 
     If autodiscover.<domain> exists, <probe>.autodiscover.<domain> has that node
@@ -410,7 +354,7 @@ def _wildcard_source(
     rdtype = dns.rdatatype.AAAA if conflicts[0]["type"] == "AAAA" else dns.rdatatype.A
     try:
         probe = dns.name.Name((PROBE_LABEL.encode(),) + host.labels)
-        response = ask(server, probe, rdtype, settings)
+        response = yield question(server, probe, rdtype)
         check_answer(response, zone)
     except (QueryFailed, dns.exception.DNSException):
         return "unknown"
@@ -568,7 +512,12 @@ class LiveDns:
         self.nameservers = nameservers
         self.serve_local = serve_local
         self.settings = settings
-        self.local = {z: lz for z, lz in local_zones(config).items() if z in set(zones)}
+        # zones hosted by the zone-file provider: needed to serve them, or to say that
+        # nothing serves them; --nameserver alone asks the given servers for every zone
+        wanted = set(zones)
+        needed = serve_local or not nameservers
+        hosted = local_zones(config) if needed else {}
+        self.local = {z: lz for z, lz in hosted.items() if z in wanted}
         self.named: LocalNamed | None = None
         self.sources: dict[str, ZoneSource] = {}
         self._stack = ExitStack()
@@ -886,7 +835,7 @@ def select_declared(args) -> list[Declared]:
 def check(
     targets: list[Declared], live: LiveDns, settings: Settings, deep: bool = False
 ) -> list[DomainResult]:
-    """Ask every server of every zone about its domains, concurrently with a bound."""
+    """Ask every server of every zone about its domains, many questions in flight at once."""
     by_zone: dict[str, list[Declared]] = {}
     for d in targets:
         by_zone.setdefault(d.zone_file.zone, []).append(d)
@@ -896,15 +845,10 @@ def check(
             jobs.append((zone, domains, server))
     observed: dict[tuple[str, Server], Observation] = {}
     dead = DeadServers()
-    if jobs:
-        workers = min(MAX_WORKERS, len(jobs))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            runs = pool.map(
-                lambda j: (j, observe_zone(j[0], j[1], j[2], settings, deep, dead)), jobs
-            )
-            for (_zone, _domains, server), found in runs:
-                for domain, obs in found.items():
-                    observed[(domain, server)] = obs
+    tasks = (observe_zone(zone, domains, server, deep, dead) for zone, domains, server in jobs)
+    for (_zone, _domains, server), found in zip(jobs, Exchange(settings).run(tasks), strict=True):
+        for domain, obs in found.items():
+            observed[(domain, server)] = obs
     results = []
     for d in targets:
         source = live.sources[d.zone_file.zone]

@@ -18,6 +18,7 @@ import pytest
 
 from tests.servers.bind import BindServer, named_binary
 from tests.servers.powerdns import PowerDNSServer, pdns_binary
+from tests.servers.udp import UdpServer
 
 if TYPE_CHECKING:
     from tests.servers.route53 import MotoRoute53
@@ -28,6 +29,7 @@ __all__ = [
     "moto_route53",
     "pdns_server",
     "require_binary",
+    "udp_server",
 ]
 
 _INSTALL_HINTS = {
@@ -115,3 +117,18 @@ def moto_route53(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoRoute53]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def udp_server() -> Iterator[Callable[..., UdpServer]]:
+    """Start UdpServer(reply) instances on 127.0.0.1; all stopped after the test."""
+    started: list[UdpServer] = []
+
+    def make(reply) -> UdpServer:
+        server = UdpServer(reply).__enter__()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.__exit__()

@@ -1,0 +1,177 @@
+"""The query pipeline: many questions in flight, each paired with its own answer.
+
+Checked against a real named (answers compared with plain dnspython queries)
+and against small UDP servers of the test that drop, delay, mismatch or
+truncate answers.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from providers.exchange import Exchange, QueryFailed, Server, Settings, ask, question
+from tests.servers import query as plain_query
+from tests.servers.bind import BindServer
+
+FAST = Settings(timeout=0.3, tries=2)
+
+
+def zone_text(zone: str, index: int) -> str:
+    return (
+        f"$ORIGIN {zone}\n$TTL 300\n"
+        f"@ SOA ns1.{zone} hostmaster.{zone} {index} 7200 900 1209600 300\n"
+        f"@ NS ns1.{zone}\nns1 A 192.0.2.53\n"
+        f"_autodiscover._tcp SRV 0 0 443 exchange{index % 3}.emailservice.io.\n"
+        + ("* A 203.0.113.10\n" if index % 2 else "")
+    )
+
+
+def answer_set(response: dns.message.Message) -> tuple:
+    return (
+        dns.rcode.to_text(response.rcode()),
+        bool(response.flags & dns.flags.AA),
+        sorted(rrset.to_text() for rrset in response.answer),
+    )
+
+
+def test_hundreds_in_flight_each_get_their_own_answer(bind_server: BindServer) -> None:
+    zones = {f"z{i}.example.": zone_text(f"z{i}.example.", i) for i in range(60)}
+    bind_server.start(zones)
+    server = Server("named", bind_server.host, bind_server.port)
+    names = []
+    for zone in zones:
+        names += [
+            (zone, dns.rdatatype.SOA),
+            (f"_autodiscover._tcp.{zone}", dns.rdatatype.SRV),
+            (f"autodiscover.{zone}", dns.rdatatype.A),
+            (f"autodiscover.{zone}", dns.rdatatype.AAAA),
+            (f"nothing.here.{zone}", dns.rdatatype.TXT),
+        ]
+
+    def one(name: str, rdtype: int):
+        return (yield question(server, name, rdtype))
+
+    exchange = Exchange(Settings(), window=64)
+    answers = exchange.run(one(name, rdtype) for name, rdtype in names)
+    assert exchange.queries == len(names) == 300
+    expected = [
+        answer_set(
+            plain_query(bind_server.host, bind_server.port, name, dns.rdatatype.to_text(rdtype))
+        )
+        for name, rdtype in names
+    ]
+    assert [answer_set(a) for a in answers] == expected
+    kinds = {status for status, _, _ in expected}
+    assert kinds == {"NOERROR", "NXDOMAIN"}  # positive, wildcard, NODATA and NXDOMAIN all seen
+
+
+def srv_answer(query: dns.message.Message, target: str = "exchange.emailservice.io.") -> bytes:
+    response = dns.message.make_response(query)
+    response.flags |= dns.flags.AA
+    name = query.question[0].name
+    response.answer.append(dns.rrset.from_text(name, 300, "IN", "SRV", f"0 0 443 {target}"))
+    return response.to_wire()
+
+
+def test_a_silent_server_is_asked_tries_times_then_times_out(udp_server) -> None:
+    silent = udp_server(lambda q: [])
+    with pytest.raises(QueryFailed) as failed:
+        ask(silent.server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV, FAST)
+    assert failed.value.kind == "timeout"
+    assert "no answer from 127.0.0.1" in failed.value.detail and "2 tries" in failed.value.detail
+    assert len(silent.log) == 2
+
+
+def test_a_lost_answer_is_resent_and_the_second_answer_counts(udp_server) -> None:
+    seen: list[int] = []
+
+    def lose_first(query):
+        seen.append(query.id)
+        return [] if len(seen) == 1 else [srv_answer(query)]
+
+    lossy = udp_server(lose_first)
+    answer = ask(lossy.server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV, FAST)
+    assert [r.to_text() for r in answer.answer[0]] == ["0 0 443 exchange.emailservice.io."]
+    assert len(seen) == 2 and seen[0] == seen[1]  # the same query, resent
+
+
+def test_answers_to_other_questions_or_ids_are_ignored(udp_server) -> None:
+    def confuse(query):
+        other = dns.message.make_query("_autodiscover._tcp.evil.example.", "SRV")
+        other.id = query.id  # right id, wrong question
+        wrong_id = dns.message.make_query(query.question[0].name, "SRV")
+        wrong_id.id = query.id ^ 1  # right question, wrong id
+        return [
+            srv_answer(other, "attacker.example."),
+            srv_answer(wrong_id, "attacker.example."),
+            b"\x00\x01",  # too short to be DNS
+            srv_answer(query),
+        ]
+
+    server = udp_server(confuse)
+    answer = ask(server.server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV, FAST)
+    assert [r.to_text() for r in answer.answer[0]] == ["0 0 443 exchange.emailservice.io."]
+    assert len(server.log) == 1
+
+
+def test_a_truncated_answer_is_asked_again_over_tcp(udp_server) -> None:
+    def truncate(query):
+        response = dns.message.make_response(query)
+        response.flags |= dns.flags.TC | dns.flags.AA
+        return [response.to_wire()]
+
+    server = udp_server(truncate)
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind(("127.0.0.1", server.port))
+    tcp.listen()
+    asked_over_tcp: list[str] = []
+
+    def serve_tcp() -> None:
+        conn, _ = tcp.accept()
+        with conn:
+            size = int.from_bytes(conn.recv(2), "big")
+            query = dns.message.from_wire(conn.recv(size))
+            asked_over_tcp.append(query.question[0].name.to_text())
+            wire = srv_answer(query)
+            conn.sendall(len(wire).to_bytes(2, "big") + wire)
+
+    thread = threading.Thread(target=serve_tcp, daemon=True)
+    thread.start()
+    try:
+        answer = ask(server.server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV, FAST)
+    finally:
+        thread.join(timeout=5)
+        tcp.close()
+    assert asked_over_tcp == ["_autodiscover._tcp.example.com."]
+    assert [r.to_text() for r in answer.answer[0]] == ["0 0 443 exchange.emailservice.io."]
+
+
+def test_a_failing_question_does_not_stop_the_others(udp_server) -> None:
+    """One task's timeout is thrown into that task only; the others finish normally."""
+    good = udp_server(lambda q: [srv_answer(q)])
+    silent = udp_server(lambda q: [])
+
+    def check(server: Server):
+        try:
+            answer = yield question(server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV)
+        except QueryFailed as e:
+            return e.kind
+        return answer.answer[0][0].to_text()
+
+    results = Exchange(FAST).run(check(s) for s in [good.server, silent.server, good.server])
+    assert results == ["0 0 443 exchange.emailservice.io.", "timeout", results[0]]
+
+
+def test_a_host_that_is_not_an_address_is_a_network_error() -> None:
+    with pytest.raises(QueryFailed) as failed:
+        ask(Server("x", "ns1.example.com"), "example.com.", dns.rdatatype.SOA, FAST)
+    assert failed.value.kind == "network error"
