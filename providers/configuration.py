@@ -18,6 +18,7 @@ import yaml
 from octodns.yaml import safe_load as octodns_safe_load
 
 from .errors import AutodiscoverError
+from .libyaml import order_of, remember
 from .repository import ZoneFile, check_zone_data, discover, load_zone_yaml
 
 #: the zone-file sources: octoDNS's YamlProvider, or ours on libyaml (same records)
@@ -170,6 +171,7 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
     """Load the config, check every zone file offline, and map folders to providers."""
     data = load_config(config_path)
     folders: dict[str, str] = {}
+    orders: dict[str, str | None] = {}  # folder -> the key order its YamlProvider enforces
     providers = data["providers"]
     for entry in data["zones"].values():
         entry = entry or {}
@@ -179,10 +181,13 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
                 targets = entry.get("targets") or []
                 if targets:
                     folders[Path(conf["directory"]).name] = targets[0]
+                    orders[Path(conf["directory"]).name] = order_of(conf)
     known = known_provider_ids(config_path.parent) | set(folders)
     all_files = discover(zones_dir, known)
     zone_files = [zf for zf in all_files if zf.provider in folders]
     skipped = [zf for zf in all_files if zf.provider not in folders]
     for zf in zone_files:
-        check_zone_data(zf.path, zf.zone, load_zone_yaml(zf.path))
+        parsed = load_zone_yaml(zf.path, orders[zf.provider])
+        check_zone_data(zf.path, zf.zone, parsed)
+        remember(zf.path, orders[zf.provider], parsed)
     return RunConfig(config_path, data, zone_files, folders, skipped)

@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -40,9 +40,11 @@ from .exchange import (
     Exchange,
     Query,
     QueryFailed,
+    Question,
     Server,
     Settings,
     ask,
+    on_two_cores,
     question,
 )
 from .localserver import INSTALL_HINT, LocalNamed, LocalZone, local_zones, named_binary
@@ -242,9 +244,16 @@ def observe_zone(
     zone: str, domains: list[Declared], server: Server, deep: bool = False,
     dead: DeadServers | None = None,
 ) -> Query[dict[str, Observation]]:  # fmt: skip
-    """Ask one server about every email domain of one zone; SOA first, so errors are clear."""
+    """Ask one server about every email domain of one zone.
+
+    The zone must be served (AA, its own SOA) before its answers count. The
+    first domain's SRV question comes first: an authoritative negative answer
+    carries the zone's SOA (RFC 2308) and proves that at no extra cost; any
+    other answer is followed by an SOA question, whose answer names the error.
+    """
     found = {d.declaration.domain.name: Observation(server) for d in domains}
     dead = dead or DeadServers()
+    early: dns.message.Message | None = None  # the first domain's SRV answer
     try:
         if count := dead.dead(server):
             raise QueryFailed(
@@ -253,22 +262,17 @@ def observe_zone(
                 "not asked again",
             )
         try:
-            response = yield question(server, zone, dns.rdatatype.SOA)
+            first = _srv_question(domains[0], server) if domains else None
+            early = (yield first) if first is not None else None
+            serial = _zone_serial(early, zone)
+            if serial is None:
+                response = yield question(server, zone, dns.rdatatype.SOA)
         except QueryFailed as e:
             dead.record(server, e.kind == "timeout")
             raise
         dead.record(server, False)
-        check_answer(response, zone)
-        soa = _rrsets(response, _fqdn(zone), [dns.rdatatype.SOA])
-        if response.rcode() == dns.rcode.NXDOMAIN:
-            raise QueryFailed("NXDOMAIN", f"{zone} does not exist on this server")
-        if not soa:
-            parent = next(
-                (r.name for r in response.authority if r.rdtype == dns.rdatatype.SOA), None
-            )
-            inside = f"; it serves it as part of {parent}" if parent is not None else ""
-            raise QueryFailed("not a zone", f"{zone} has no SOA on this server{inside}")
-        serial = soa[0][0].serial
+        if serial is None:
+            serial = _soa_serial(response, zone)
     except QueryFailed as e:
         for obs in found.values():
             obs.error = str(e)
@@ -276,8 +280,9 @@ def observe_zone(
     for declared in domains:
         obs = found[declared.declaration.domain.name]
         obs.serial = serial
+        answer, early = early, None
         try:
-            yield from _observe_domain(obs, zone, declared, server, deep)
+            yield from _observe_domain(obs, zone, declared, server, deep, answer)
         except QueryFailed as e:
             obs.error = str(e)
         except dns.exception.DNSException as e:  # e.g. a name too long for DNS
@@ -285,12 +290,50 @@ def observe_zone(
     return found
 
 
+def _srv_question(declared: Declared, server: Server) -> Question | None:
+    try:
+        name = _fqdn(f"_autodiscover._tcp.{declared.declaration.domain.name}")
+    except dns.exception.DNSException:
+        return None  # a name DNS cannot carry: reported with that domain
+    return question(server, name, dns.rdatatype.SRV)
+
+
+def _zone_serial(response: dns.message.Message | None, zone: str) -> int | None:
+    """The serial of an authoritative negative answer carrying the zone's own SOA."""
+    if response is None or not response.flags & dns.flags.AA or response.answer:
+        return None
+    if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return None
+    apex = _fqdn(zone)
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and rrset.name == apex:
+            return rrset[0].serial
+    return None
+
+
+def _soa_serial(response: dns.message.Message, zone: str) -> int:
+    """The serial of the answer to the zone's SOA question, or why the zone is not served."""
+    check_answer(response, zone)
+    soa = _rrsets(response, _fqdn(zone), [dns.rdatatype.SOA])
+    if response.rcode() == dns.rcode.NXDOMAIN:
+        raise QueryFailed("NXDOMAIN", f"{zone} does not exist on this server")
+    if not soa:
+        parent = next((r.name for r in response.authority if r.rdtype == dns.rdatatype.SOA), None)
+        inside = f"; it serves it as part of {parent}" if parent is not None else ""
+        raise QueryFailed("not a zone", f"{zone} has no SOA on this server{inside}")
+    return soa[0][0].serial
+
+
 def _observe_domain(
-    obs: Observation, zone: str, declared: Declared, server: Server, deep: bool
-) -> Query[None]:
+    obs: Observation, zone: str, declared: Declared, server: Server, deep: bool,
+    answer: dns.message.Message | None = None,
+) -> Query[None]:  # fmt: skip
+    """``answer``: the SRV answer when it was already asked for (the zone check)."""
     domain = declared.declaration.domain.name
     srv_name = _fqdn(f"_autodiscover._tcp.{domain}")
-    response = yield question(server, srv_name, dns.rdatatype.SRV)
+    response = answer
+    if response is None:
+        response = yield question(server, srv_name, dns.rdatatype.SRV)
     check_answer(response, zone)
     for rrset in _rrsets(response, srv_name, [dns.rdatatype.SRV]):
         obs.srv = sorted(srv_text(rd) for rd in rrset)
@@ -844,9 +887,13 @@ def check(
         for server in live.sources[zone].servers:
             jobs.append((zone, domains, server))
     observed: dict[tuple[str, Server], Observation] = {}
-    dead = DeadServers()
-    tasks = (observe_zone(zone, domains, server, deep, dead) for zone, domains, server in jobs)
-    for (_zone, _domains, server), found in zip(jobs, Exchange(settings).run(tasks), strict=True):
+
+    def observe(part: Sequence[tuple[str, list[Declared], Server]]) -> list:
+        dead = DeadServers()
+        tasks = (observe_zone(zone, domains, server, deep, dead) for zone, domains, server in part)
+        return Exchange(settings).run(tasks)
+
+    for (_zone, _domains, server), found in zip(jobs, on_two_cores(observe, jobs), strict=True):
         for domain, obs in found.items():
             observed[(domain, server)] = obs
     results = []

@@ -16,6 +16,7 @@ import yaml
 from .catalog import CUSTOM, Catalog
 from .declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_values
 from .errors import AutodiscoverError
+from .libyaml import strict_loader
 from .ownership import email_domain_for
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -59,43 +60,22 @@ def check_domain_name(name: str, where: str) -> str:
     return name
 
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: faster
-
-
-class _StrictLoader(_SafeLoader):
-    """SafeLoader that refuses duplicate keys, naming the line."""
-
-
-def _construct_mapping(loader, node, deep=False):
-    seen = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key]})",
-                key_node.start_mark,
-            )  # fmt: skip
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping_plain(node, deep=deep)
-
-
-_StrictLoader.construct_mapping_plain = _SafeLoader.construct_mapping
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def load_zone_yaml(path: Path) -> dict:
-    """Parse one zone file strictly; errors name the file and line."""
+def load_zone_yaml(path: Path, order: str | None = None) -> dict:
+    """Parse one zone file strictly (duplicate keys; key ``order`` if given); errors name
+    the file and line."""
     try:
-        text = path.read_text()
+        with path.open() as fh:  # a file, so octoDNS's line context names it
+            data = yaml.load(fh, Loader=strict_loader(order))  # noqa: S506 - SafeConstructor
     except OSError as e:
         raise RepositoryError(f"{path}: cannot read ({e.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - strict SafeLoader subclass
+    except UnicodeDecodeError:
+        raise RepositoryError(f"{path}: not UTF-8 text; save it as UTF-8") from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = e.problem or e.context or "invalid YAML"
-        raise RepositoryError(f"{path}{line}: {problem}; fix the YAML") from None
+        fix = "octoDNS zone files keep keys sorted" if "out of order" in problem else "fix the YAML"
+        raise RepositoryError(f"{path}{line}: {problem}; {fix}") from None
     except yaml.YAMLError as e:
         raise RepositoryError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
     if data is None:
@@ -215,7 +195,7 @@ def add_declaration(
         path = zones_dir / provider / f"{domain}.yaml"
         sub = ""
     name = f"_autodiscover._tcp.{sub}" if sub else "_autodiscover._tcp"
-    data = load_zone_yaml(path) if path.exists() else {}
+    data = _plain(load_zone_yaml(path)) if path.exists() else {}
     if name in data:
         raise RepositoryError(
             f"{path}: {domain} is already declared ({name}); edit the file to change it"
@@ -225,6 +205,15 @@ def add_declaration(
     body = yaml.safe_dump(dict(sorted(data.items())), default_flow_style=False, sort_keys=True)
     path.write_text("---\n" + body)
     return path, name
+
+
+def _plain(value):
+    """Plain dicts and lists for yaml.safe_dump (the loader gives octoDNS's ContextDict)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _parent_zone(domain: str, zone_files: list[ZoneFile]) -> ZoneFile | None:

@@ -60,3 +60,79 @@ def test_a_cname_to_a_missing_target_is_a_conflict_despite_nxdomain(udp_server) 
     found, asked = conflicts_seen(udp_server, lambda q: authoritative(q, dns.rcode.NXDOMAIN, cname))
     assert asked == ["A", "AAAA"]
     assert [(c["type"], c["value"]) for c in found] == [("CNAME", "gone.example.com.")]
+
+
+ZONE = "adatum.com."
+ZONE_SOA = f"ns1.{ZONE} hostmaster.{ZONE} 42 7200 900 1209600 300"
+SRV_Q = f"_autodiscover._tcp.{ZONE} SRV"
+
+
+def zone_questions(udp_server, reply) -> tuple[str | None, list[str], int | None]:
+    """observe_zone for adatum.com. against ``reply``: (error, questions asked, serial)."""
+    from pathlib import Path
+
+    from providers.confirm import observe_zone
+    from providers.engine import load_declarations
+
+    domains = [d for d in load_declarations(Path("config/local.yaml")) if d.zone_file.zone == ZONE]
+    server = udp_server(lambda q: [reply(q)])
+    found = Exchange(FAST).run([observe_zone(ZONE, domains, server.server)])[0]
+    obs = found["adatum.com"]
+    return obs.error, [f"{name} {rdtype}" for name, rdtype in server.log], obs.serial
+
+
+def answer(query, rcode=dns.rcode.NOERROR, aa=True, answer=(), authority=()) -> bytes:
+    """A response: ``answer``/``authority`` as (owner, type, value) triples."""
+    response = dns.message.make_response(query)
+    if aa:
+        response.flags |= dns.flags.AA
+    response.set_rcode(rcode)
+    for section, rows in ((response.answer, answer), (response.authority, authority)):
+        for owner, rdtype, value in rows:
+            section.append(dns.rrset.from_text(owner, 300, "IN", rdtype, value))
+    return response.to_wire()
+
+
+def served(query: dns.message.Message) -> bytes:
+    """adatum.com. as a server that has only its SOA: every other name is NXDOMAIN."""
+    name, rdtype = query.question[0].name.to_text(), query.question[0].rdtype
+    if name == ZONE and rdtype == dns.rdatatype.SOA:
+        return answer(query, answer=[(ZONE, "SOA", ZONE_SOA)])
+    return answer(query, dns.rcode.NXDOMAIN, authority=[(ZONE, "SOA", ZONE_SOA)])
+
+
+def test_a_negative_srv_answer_with_the_zone_soa_needs_no_soa_question(udp_server, workspace):
+    error, asked, serial = zone_questions(udp_server, served)
+    assert error is None and serial == 42
+    assert asked == [SRV_Q, f"autodiscover.{ZONE} A"]
+
+
+def test_a_positive_srv_answer_is_followed_by_the_soa_question(udp_server, workspace):
+    def reply(q):
+        if q.question[0].rdtype == dns.rdatatype.SRV:
+            value = "0 0 443 exchange.mailprotector.com."
+            return answer(q, answer=[(q.question[0].name.to_text(), "SRV", value)])
+        return served(q)
+
+    error, asked, serial = zone_questions(udp_server, reply)
+    assert error is None and serial == 42
+    assert asked == [SRV_Q, f"{ZONE} SOA", f"autodiscover.{ZONE} A"]
+
+
+def test_a_refused_srv_answer_is_explained_by_the_soa_question(udp_server, workspace):
+    error, asked, serial = zone_questions(
+        udp_server, lambda q: answer(q, dns.rcode.REFUSED, aa=False)
+    )
+    assert asked == [SRV_Q, f"{ZONE} SOA"]
+    assert error == f"REFUSED: the server refuses to answer for {ZONE} (does not serve it)"
+    assert serial is None
+
+
+def test_a_parent_zone_answer_does_not_prove_the_zone(udp_server, workspace):
+    """NXDOMAIN under the parent's SOA: the server serves com., not adatum.com."""
+    parent_soa = ("com.", "SOA", "a.gtld.example. hostmaster.com. 7 7200 900 1209600 300")
+    error, asked, _ = zone_questions(
+        udp_server, lambda q: answer(q, dns.rcode.NXDOMAIN, authority=[parent_soa])
+    )
+    assert asked == [SRV_Q, f"{ZONE} SOA"]
+    assert error == f"NXDOMAIN: {ZONE} does not exist on this server"

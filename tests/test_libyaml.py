@@ -109,3 +109,32 @@ def test_include_falls_back_to_octodns_reader(tmp_path):
     ours = populate(LibYamlProvider, tmp_path, "example.com.")
     assert records(ours) == records(stock)
     assert [r._type for r in ours.records] == ["SRV"]
+
+
+def test_files_checked_offline_are_not_parsed_again_unless_changed(workspace, monkeypatch):
+    """prepare() leaves each parsed file for the provider's one read; an edit since is re-read."""
+    import providers.libyaml as libyaml
+    from providers.configuration import prepare
+
+    run = prepare(Path("config/local.yaml"))
+    folder = workspace / "zones" / "local"
+    first, second = run.zone_files[0], run.zone_files[1]
+    text = second.path.read_text()
+    second.path.write_text(text.replace("ttl: 3600", "ttl: 600"))
+    parsed: list[str] = []
+    real_load = yaml.load
+
+    def counting_load(stream, Loader):  # noqa: N803 - yaml.load's own name
+        parsed.append(Path(stream.name).name)
+        return real_load(stream, Loader=Loader)
+
+    monkeypatch.setattr(libyaml.yaml, "load", counting_load)
+    zone = populate(LibYamlProvider, folder, first.zone)
+    assert parsed == [] and records(zone)  # the checked data, not a second parse
+    changed = populate(LibYamlProvider, folder, second.zone)
+    assert parsed == [second.path.name]  # edited after the check: read again
+    assert {r.ttl for r in changed.records if r._type == "SRV"} == {600}
+    again = populate(LibYamlProvider, folder, first.zone)
+    assert parsed == [second.path.name, first.path.name]  # the kept data is used once
+    # the same records; only the file named in the line context is spelled as prepare() got it
+    assert [r[:4] for r in records(again)] == [r[:4] for r in records(zone)]
