@@ -14,6 +14,7 @@ unchanged file a second time.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ def libyaml_loader(base: type[ContextLoader]) -> type[ContextLoader]:
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
+    if issubclass(base, NaturalSortEnforcingLoader):
+        # the same natural sort key, remembered: zone files repeat the same few keys
+        Loader.KEYGEN = staticmethod(functools.lru_cache(maxsize=65536)(base.KEYGEN))
     Loader.__name__ = f"LibYaml{base.__name__}"
     return Loader
 
