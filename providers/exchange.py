@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import random
+import secrets
 import select
 import socket
 import struct
@@ -158,6 +158,8 @@ def _network_error(server: Server, error: OSError) -> QueryFailed:
 
 
 def _packed(host: str) -> bytes:
+    """The address as bytes, so answers match however the address is spelled."""
+    host = host.split("%", 1)[0]  # an IPv6 zone index (fe80::1%eth0) is not part of it
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     return socket.inet_pton(family, host)
 
@@ -172,18 +174,11 @@ class Exchange:
         self._sockets: dict[int, socket.socket] = {}
         self._pending: dict[tuple[bytes, int, int], _Pending] = {}
 
-    def run(
-        self, tasks: Iterable[Query[T]], done: Callable[[int, T], None] | None = None
-    ) -> list[T]:
-        """Every task's result, in the order given; ``done(i, result)`` as each ends."""
+    def run(self, tasks: Iterable[Query[T]]) -> list[T]:
+        """Every task's result, in the order given."""
         results: dict[int, T] = {}
         waiting = iter(enumerate(tasks))
-
-        def finish(index: int, value: T) -> None:
-            results[index] = value
-            if done is not None:
-                done(index, value)
-
+        finish = results.__setitem__
         try:
             while True:
                 while len(self._pending) < self.window:
@@ -204,7 +199,10 @@ class Exchange:
 
     # -- stepping a task ---------------------------------------------------------------
 
-    def _advance(self, task, index, answer, error, finish) -> None:
+    def _advance(
+        self, task: Query[Any], index: int, answer: dns.message.Message | None,
+        error: QueryFailed | None, finish: Callable[[int, Any], None],
+    ) -> None:  # fmt: skip
         """Give a task its answer (or error); send the question it asks next."""
         while True:
             try:
@@ -224,14 +222,14 @@ class Exchange:
             except QueryFailed as e:
                 error = e
 
-    def _send(self, task, index, asked: Question) -> None:
+    def _send(self, task: Query[Any], index: int, asked: Question) -> None:
         server = asked.server
         try:
             packed = _packed(server.host)
         except OSError:
             raise QueryFailed("network error", f"{server.host} is not an IP address") from None
         while True:
-            qid = random.getrandbits(16)  # noqa: S311 - ids only pair answers with questions
+            qid = secrets.randbits(16)  # unpredictable, as a spoofed answer must not match
             key = (packed, server.port, qid)
             if key not in self._pending:
                 break
@@ -258,7 +256,7 @@ class Exchange:
 
     # -- answers and timeouts ------------------------------------------------------------
 
-    def _receive(self, finish) -> None:
+    def _receive(self, finish: Callable[[int, Any], None]) -> None:
         wait = max(0.0, min(p.deadline for p in self._pending.values()) - time.monotonic())
         readable, _, _ = select.select(list(self._sockets.values()), [], [], wait)
         for sock in readable:
@@ -271,11 +269,11 @@ class Exchange:
                     break
                 self._answer(data, source, finish)
 
-    def _answer(self, data: bytes, source: tuple, finish) -> None:
+    def _answer(self, data: bytes, source: tuple, finish: Callable[[int, Any], None]) -> None:
         if len(data) < 12:
             return
         try:
-            key = (_packed(source[0].split("%")[0]), source[1], int.from_bytes(data[:2], "big"))
+            key = (_packed(source[0]), source[1], int.from_bytes(data[:2], "big"))
         except OSError:
             return
         pending = self._pending.get(key)
@@ -293,7 +291,7 @@ class Exchange:
             answer, error = self._over_tcp(pending.question)
         self._advance(pending.task, pending.index, answer, error, finish)
 
-    def _over_tcp(self, asked: Question):
+    def _over_tcp(self, asked: Question) -> tuple[dns.message.Message | None, QueryFailed | None]:
         server = asked.server
         try:
             answer = dns.query.tcp(
@@ -310,7 +308,7 @@ class Exchange:
         except dns.exception.DNSException as e:
             return None, QueryFailed("bad answer", f"{server.address} sent {e}")
 
-    def _expire(self, finish) -> None:
+    def _expire(self, finish: Callable[[int, Any], None]) -> None:
         now = time.monotonic()
         late = [p for p in self._pending.values() if p.deadline <= now]
         for pending in late:

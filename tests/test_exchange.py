@@ -175,3 +175,34 @@ def test_a_host_that_is_not_an_address_is_a_network_error() -> None:
     with pytest.raises(QueryFailed) as failed:
         ask(Server("x", "ns1.example.com"), "example.com.", dns.rdatatype.SOA, FAST)
     assert failed.value.kind == "network error"
+
+
+def test_large_runs_split_over_two_processes_in_order() -> None:
+    import os
+
+    from providers.exchange import SPLIT_MIN, on_two_cores
+
+    items = list(range(SPLIT_MIN + 1))
+    results = on_two_cores(lambda part: [(i * i, os.getpid()) for i in part], items)
+    assert [value for value, _ in results] == [i * i for i in items]
+    pids = {pid for _, pid in results}
+    if len(os.sched_getaffinity(0)) >= 2:
+        assert len(pids) == 2 and os.getpid() in pids  # the second half ran in the child
+    small = on_two_cores(lambda part: [os.getpid() for _ in part], items[:10])
+    assert set(small) == {os.getpid()}  # not worth a process
+
+
+def test_a_child_that_dies_has_its_half_done_here() -> None:
+    import os
+
+    from providers.exchange import SPLIT_MIN, on_two_cores
+
+    parent = os.getpid()
+
+    def work(part):
+        if os.getpid() != parent:
+            os._exit(3)  # the child dies without an answer
+        return [i + 1 for i in part]
+
+    items = list(range(SPLIT_MIN * 2))
+    assert on_two_cores(work, items) == [i + 1 for i in items]
