@@ -76,6 +76,13 @@ def _strict(base: type[ContextLoader]) -> type[ContextLoader]:
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a list or mapping cannot be a key; use a record name",
+                        key_node.start_mark,
+                    ) from None  # fmt: skip
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"duplicate key {key!r} (first on line {seen[key]})",
