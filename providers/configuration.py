@@ -18,8 +18,8 @@ import yaml
 from octodns.yaml import safe_load as octodns_safe_load
 
 from .errors import AutodiscoverError
-from .libyaml import order_of, remember
-from .repository import ZoneFile, check_zone_data, discover, load_zone_yaml
+from .libyaml import ORDER_MODES, order_of, remember
+from .repository import ZoneFile, check_zone_cuts, check_zone_data, discover, load_zone_yaml
 
 #: the zone-file sources: octoDNS's YamlProvider, or ours on libyaml (same records)
 YAML_PROVIDERS = frozenset(
@@ -167,6 +167,16 @@ def known_provider_ids(config_dir: Path) -> set[str]:
     return ids
 
 
+def _order(config_path: Path, provider: str, conf: dict) -> str | None:
+    order = order_of(conf)
+    if order is not None and order not in ORDER_MODES:
+        raise ConfigError(
+            f"{config_path}: provider {provider}: order_mode {order!r} is not one of "
+            f"{', '.join(ORDER_MODES)}"
+        )
+    return order
+
+
 def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
     """Load the config, check every zone file offline, and map folders to providers."""
     data = load_config(config_path)
@@ -181,13 +191,15 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
                 targets = entry.get("targets") or []
                 if targets:
                     folders[Path(conf["directory"]).name] = targets[0]
-                    orders[Path(conf["directory"]).name] = order_of(conf)
+                    orders[Path(conf["directory"]).name] = _order(config_path, source, conf)
     known = known_provider_ids(config_path.parent) | set(folders)
     all_files = discover(zones_dir, known)
     zone_files = [zf for zf in all_files if zf.provider in folders]
     skipped = [zf for zf in all_files if zf.provider not in folders]
+    by_domain = {zf.zone.rstrip("."): zf for zf in all_files}
     for zf in zone_files:
         parsed = load_zone_yaml(zf.path, orders[zf.provider])
         check_zone_data(zf.path, zf.zone, parsed)
+        check_zone_cuts(zf, parsed, by_domain)
         remember(zf.path, orders[zf.provider], parsed)
     return RunConfig(config_path, data, zone_files, folders, skipped)

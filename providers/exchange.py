@@ -28,6 +28,7 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.query
+import dns.rcode
 
 __all__ = [
     "Exchange",
@@ -46,6 +47,9 @@ WINDOW = 200  # questions in flight: enough to keep one core busy, far below soc
 PAYLOAD = 1232  # EDNS0 UDP size (DNS flag day 2020): no fragmentation
 IN = 1
 _OPT = b"\x00" + struct.pack("!2HIH", 41, PAYLOAD, 0, 0)  # root, OPT, size, no flags, no data
+_ERRORS_WITHOUT_QUESTION = {
+    dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED,
+}  # fmt: skip
 
 SPLIT_MIN = 1000  # items below which a second process costs more than it saves
 
@@ -110,7 +114,14 @@ class Question:
         return query
 
     def answered_by(self, answer: dns.message.Message) -> bool:
-        if not answer.flags & dns.flags.QR or len(answer.question) != 1:
+        """The answer to this question: same question, or an error code without one
+        (servers may leave the question out of FORMERR, SERVFAIL, NOTIMP, REFUSED, as
+        dnspython's ``is_response`` allows)."""
+        if not answer.flags & dns.flags.QR:
+            return False
+        if not answer.question:
+            return answer.rcode() in _ERRORS_WITHOUT_QUESTION
+        if len(answer.question) != 1:
             return False
         asked = answer.question[0]
         return asked.name == self.qname and asked.rdtype == self.rdtype and asked.rdclass == IN
@@ -241,11 +252,11 @@ class Exchange:
     def _transmit(self, pending: _Pending) -> None:
         server = pending.question.server
         family = socket.AF_INET6 if ":" in server.host else socket.AF_INET
-        sock = self._sockets.get(family)
-        if sock is None:
-            sock = self._sockets[family] = socket.socket(family, socket.SOCK_DGRAM)
-            sock.setblocking(False)
         try:
+            sock = self._sockets.get(family)
+            if sock is None:
+                sock = self._sockets[family] = socket.socket(family, socket.SOCK_DGRAM)
+                sock.setblocking(False)
             sock.sendto(pending.wire, (server.host, server.port))
         except BlockingIOError:
             pass  # send buffer full: counts as a lost packet, resent after the timeout
@@ -279,15 +290,18 @@ class Exchange:
         pending = self._pending.get(key)
         if pending is None:
             return  # late, duplicate or stray: ignored, as dnspython's ignore_unexpected does
+        error = None
         try:
             answer = dns.message.from_wire(_trimmed(data, pending.question), ignore_trailing=True)
-        except (dns.exception.DNSException, struct.error):
-            return  # malformed: wait for a resend's answer or time out
-        if not pending.question.answered_by(answer):
+        except (dns.exception.DNSException, struct.error) as e:
+            # from the server's address, with the question's id: its answer, and broken
+            # (dnspython's udp() raises here too)
+            answer, error = None, QueryFailed("bad answer", f"{pending.question.server.address} "
+                                              f"sent {e or type(e).__name__}")  # fmt: skip
+        if answer is not None and not pending.question.answered_by(answer):
             return
         del self._pending[key]
-        error = None
-        if answer.flags & dns.flags.TC:
+        if answer is not None and answer.flags & dns.flags.TC:
             answer, error = self._over_tcp(pending.question)
         self._advance(pending.task, pending.index, answer, error, finish)
 

@@ -4,7 +4,10 @@ octoDNS's loader runs on PyYAML's pure-Python parser: about 0.6 s per 1,000
 small zone files, the largest cost of a plan on a fast backend. libyaml
 builds the same node tree in a fifth of the time, and octoDNS's own
 constructors (``ContextDict`` line context, key-order enforcement) turn it
-into the same data, so records and error messages do not change.
+into the same data, so the records do not change. libyaml is laxer in two
+places, so those files go to octoDNS's own reader: tabs (PyYAML refuses
+them as separators) and tags or directives (``!``, ``%``). Syntax errors
+are worded by libyaml.
 
 The strict offline checks (``configuration.prepare``) parse every zone file
 first, with the same constructors plus a duplicate-key check; they leave the
@@ -28,12 +31,25 @@ from octodns.yaml import (
     SimpleSortEnforcingLoader,
 )
 
-__all__ = ["LibYamlProvider", "libyaml_loader", "order_of", "remember", "strict_loader"]
+__all__ = [
+    "ORDER_MODES",
+    "LibYamlProvider",
+    "libyaml_loader",
+    "order_of",
+    "plain_yaml",
+    "remember",
+    "strict_loader",
+]
 
 try:
     from yaml.cyaml import CParser as _CParser
 except ImportError:  # PyYAML built without libyaml: octoDNS's own parser
     _CParser = None
+
+
+def plain_yaml(text: str) -> bool:
+    """No tab, tag or directive: libyaml and PyYAML's own parser read it alike."""
+    return not any(c in text for c in "\t!%")
 
 
 def libyaml_loader(base: type[ContextLoader]) -> type[ContextLoader]:
@@ -113,6 +129,9 @@ def strict_loader(order: str | None) -> type[ContextLoader]:
     return _STRICT[order]
 
 
+ORDER_MODES = tuple(k for k in _LOADERS if k)
+
+
 def order_of(options: dict) -> str | None:
     """The key order a YamlProvider with these options enforces (None: none)."""
     return options.get("order_mode", "natural") if options.get("enforce_order", True) else None
@@ -154,7 +173,7 @@ class LibYamlProvider(YamlProvider):
         data = _recall(filename, order)
         if data is None:
             with open(filename) as fh:
-                if "!include" in fh.read():
+                if not plain_yaml(fh.read()):
                     return super()._populate_from_file(filename, zone, lenient)
                 fh.seek(0)
                 data = yaml.load(fh, Loader=loader)  # noqa: S506 - SafeConstructor-based

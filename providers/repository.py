@@ -65,6 +65,14 @@ def load_zone_yaml(path: Path, order: str | None = None) -> dict:
     the file and line."""
     try:
         with path.open() as fh:  # a file, so octoDNS's line context names it
+            text = fh.read()
+            if "\t" in text:
+                line = text[: text.index("\t")].count("\n") + 1
+                raise RepositoryError(
+                    f"{path}:{line}: a tab character; indent and separate with spaces "
+                    "(octoDNS's YAML reader refuses tabs)"
+                )
+            fh.seek(0)
             data = yaml.load(fh, Loader=strict_loader(order))  # noqa: S506 - SafeConstructor
     except OSError as e:
         raise RepositoryError(f"{path}: cannot read ({e.strerror})") from None
@@ -120,6 +128,34 @@ def check_zone_data(path: Path, zone: str, data: dict) -> None:
                 raise RepositoryError(
                     f"{where}: unknown policy {policy!r}; use one of {', '.join(POLICIES)}"
                 )
+
+
+def check_zone_cuts(zf: ZoneFile, data: dict, zones: dict[str, ZoneFile]) -> None:
+    """A subdomain declared in a parent zone's file must not lie in a zone of its own.
+
+    With ``eu.contoso.com.yaml`` in the repository, ``_autodiscover._tcp.eu`` in
+    ``contoso.com.yaml`` is below that zone's cut: resolvers never see it, and the
+    two files would manage the same names in two places. ``zones``: every zone
+    file of the repository by domain (no trailing dot).
+    """
+    for name in data:
+        domain = email_domain_for(zf.zone, str(name))
+        if domain is None or not domain.sub:
+            continue
+        labels = domain.name.split(".")
+        for i in range(len(labels) - len(zf.zone.rstrip(".").split("."))):
+            inner = zones.get(".".join(labels[i:]))
+            if inner is not None:
+                raise RepositoryError(
+                    f"{zf.path}: record {name}: {domain.name} lies in zone {inner.zone}, which "
+                    f"has its own file ({inner.path}); declare it there as "
+                    f"{_relative_srv(domain.name, inner.zone)}, not in {zf.zone}"
+                )
+
+
+def _relative_srv(domain: str, zone: str) -> str:
+    sub = domain.removesuffix(zone.rstrip(".")).rstrip(".")
+    return f"_autodiscover._tcp.{sub}" if sub else "_autodiscover._tcp"
 
 
 def discover(zones_dir: Path, known_providers: set[str]) -> list[ZoneFile]:

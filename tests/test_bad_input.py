@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import one_error_line, run_cli
+from tests.helpers import ROOT, one_error_line, run_cli
 
 GOOD = """\
 ---
@@ -120,6 +120,18 @@ CASES = [
      ["x.com", "ttl"]),
     ("broken-catalog", {"config/platforms.yaml": "platforms: [\n"},
      ["config/platforms.yaml", "not valid YAML"]),
+    ("subdomain-with-its-own-zone",
+     {"zones/local/x.com.yaml": GOOD + GOOD.replace("---\n", "").replace(
+         "_autodiscover._tcp:", "_autodiscover._tcp.eu:"),
+      "zones/local/eu.x.com.yaml": GOOD},
+     ["zones/local/x.com.yaml: record _autodiscover._tcp.eu", "eu.x.com lies in zone eu.x.com.",
+      "declare it there as _autodiscover._tcp"]),
+    ("tab-separator", {"zones/local/x.com.yaml": GOOD.replace("ttl: 3600", "ttl:\t3600")},
+     ["zones/local/x.com.yaml:6", "a tab character", "spaces"]),
+    ("unknown-order-mode",
+     {"config/local.yaml": (ROOT / "config/local.yaml").read_text().replace(
+         "enforce_order: true", "enforce_order: true\n    order_mode: Natural")},
+     ["config/local.yaml", "zones-local", "order_mode 'Natural' is not one of natural, simple"]),
 ]  # fmt: skip
 
 

@@ -206,3 +206,53 @@ def test_a_child_that_dies_has_its_half_done_here() -> None:
 
     items = list(range(SPLIT_MIN * 2))
     assert on_two_cores(work, items) == [i + 1 for i in items]
+
+
+@pytest.mark.parametrize("rcode", [dns.rcode.REFUSED, dns.rcode.FORMERR])
+def test_an_error_answer_without_the_question_is_still_the_answer(udp_server, rcode) -> None:
+    """Some servers leave the question out of REFUSED/FORMERR: not a timeout."""
+
+    def refuse(query):
+        wire = bytearray(dns.message.make_response(query).to_wire()[:12])
+        wire[3] = (wire[3] & 0xF0) | rcode  # the header alone: QDCOUNT 0
+        wire[4:6] = b"\x00\x00"
+        return [bytes(wire)]
+
+    server = udp_server(refuse)
+    answer = ask(server.server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV, FAST)
+    assert answer.rcode() == rcode
+    assert len(server.log) == 1
+
+
+def test_a_broken_answer_is_a_bad_answer_not_a_timeout(udp_server) -> None:
+    server = udp_server(lambda q: [srv_answer(q)[:14]])  # header, then cut short
+    with pytest.raises(QueryFailed) as failed:
+        ask(server.server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV, FAST)
+    assert failed.value.kind == "bad answer"
+    assert len(server.log) == 1
+
+
+def test_no_socket_for_one_address_family_fails_only_those_servers(udp_server, monkeypatch):
+    """A host without IPv6: the IPv6 server is a network error, the others are answered."""
+    import providers.exchange as exchange
+
+    good = udp_server(lambda q: [srv_answer(q)])
+    real_socket = socket.socket
+
+    def no_ipv6(family=socket.AF_INET, *args, **kwargs):
+        if family == socket.AF_INET6:
+            raise OSError(97, "Address family not supported by protocol")
+        return real_socket(family, *args, **kwargs)
+
+    monkeypatch.setattr(exchange.socket, "socket", no_ipv6)
+
+    def check(server: Server):
+        try:
+            answer = yield question(server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV)
+        except QueryFailed as e:
+            return e.kind
+        return answer.answer[0][0].to_text()
+
+    servers = [good.server, Server("v6", "2001:db8::53"), good.server]
+    results = Exchange(FAST).run(check(s) for s in servers)
+    assert results == ["0 0 443 exchange.emailservice.io.", "network error", results[0]]

@@ -138,3 +138,26 @@ def test_files_checked_offline_are_not_parsed_again_unless_changed(workspace, mo
     assert parsed == [second.path.name, first.path.name]  # the kept data is used once
     # the same records; only the file named in the line context is spelled as prepare() got it
     assert [r[:4] for r in records(again)] == [r[:4] for r in records(zone)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\na:\n  ttl:\t300\n  type: A\n  value: 192.0.2.1\n",  # libyaml allows this tab
+        "---\na: {type: A,\tvalue: 192.0.2.1}\n",
+        "---\na: !inclu%64e a.yaml\n",  # !include, spelled so no literal '!include' shows
+        "%TAG !i! !inclu\n---\na: !i!de a.yaml\n",
+    ],
+    ids=["tab-after-colon", "tab-in-flow", "escaped-include", "tag-directive"],
+)
+def test_what_libyaml_reads_differently_goes_to_octodns_reader(tmp_path, text):
+    """Tabs, tags and directives: the same records, or the same error, as octoDNS."""
+    (tmp_path / "a.yaml").write_text("type: A\nvalue: 192.0.2.7\n")
+    (tmp_path / "example.com.yaml").write_text(text)
+    outcomes = []
+    for cls in (YamlProvider, LibYamlProvider):
+        try:
+            outcomes.append(records(populate(cls, tmp_path, "example.com.")))
+        except yaml.YAMLError as e:
+            outcomes.append(f"{type(e).__name__}: {e}")
+    assert outcomes[1] == outcomes[0]
