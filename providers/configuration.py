@@ -190,8 +190,9 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
             if conf.get("class") in YAML_PROVIDERS and conf.get("directory"):
                 targets = entry.get("targets") or []
                 if targets:
-                    folders[Path(conf["directory"]).name] = targets[0]
-                    orders[Path(conf["directory"]).name] = _order(config_path, source, conf)
+                    folder = Path(conf["directory"]).name
+                    folders[folder] = targets[0]
+                    orders[folder] = _order(config_path, source, conf)
     known = known_provider_ids(config_path.parent) | set(folders)
     all_files = discover(zones_dir, known)
     zone_files = [zf for zf in all_files if zf.provider in folders]

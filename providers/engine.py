@@ -30,7 +30,7 @@ from .errors import AutodiscoverError
 from .libyaml import LibYamlProvider
 from .processor import AutodiscoverProcessor
 from .render import build_report
-from .repository import ZoneFile
+from .repository import ZoneFile, yaml_fix
 
 
 class PlanCapture:
@@ -273,9 +273,7 @@ def _yaml_error(error: yaml.YAMLError) -> str:
     else:
         return f"invalid YAML: {problem}"
     where = where.removeprefix("./")
-    if "keys out of order" in problem:
-        return f"{where}: {problem}; octoDNS zone files keep keys sorted"
-    return f"{where}: {problem}; fix the YAML"
+    return f"{where}: {problem}; {yaml_fix(problem)}"
 
 
 def _one_line(text: str) -> str:

@@ -181,15 +181,15 @@ class Exchange:
     def __init__(self, settings: Settings, window: int = WINDOW) -> None:
         self.settings = settings
         self.window = window
-        self.queries = 0  # datagrams sent, resends included (benchmarks read it)
+        self.queries = 0  # datagrams sent, resends included
         self._sockets: dict[int, socket.socket] = {}
         self._pending: dict[tuple[bytes, int, int], _Pending] = {}
+        self._results: dict[int, Any] = {}
 
     def run(self, tasks: Iterable[Query[T]]) -> list[T]:
         """Every task's result, in the order given."""
-        results: dict[int, T] = {}
+        self._results = {}
         waiting = iter(enumerate(tasks))
-        finish = results.__setitem__
         try:
             while True:
                 while len(self._pending) < self.window:
@@ -197,22 +197,22 @@ class Exchange:
                     if nxt is None:
                         break
                     index, task = nxt
-                    self._advance(task, index, None, None, finish)
+                    self._advance(task, index, None, None)
                 if not self._pending:
                     break
-                self._receive(finish)
-                self._expire(finish)
+                self._receive()
+                self._expire()
         finally:
             for sock in self._sockets.values():
                 sock.close()
             self._sockets.clear()
-        return [results[i] for i in range(len(results))]
+        return [self._results[i] for i in range(len(self._results))]
 
     # -- stepping a task ---------------------------------------------------------------
 
     def _advance(
         self, task: Query[Any], index: int, answer: dns.message.Message | None,
-        error: QueryFailed | None, finish: Callable[[int, Any], None],
+        error: QueryFailed | None,
     ) -> None:  # fmt: skip
         """Give a task its answer (or error); send the question it asks next."""
         while True:
@@ -224,7 +224,7 @@ class Exchange:
                 else:
                     asked = next(task)
             except StopIteration as stop:
-                finish(index, stop.value)
+                self._results[index] = stop.value
                 return
             answer = error = None
             try:
@@ -267,7 +267,7 @@ class Exchange:
 
     # -- answers and timeouts ------------------------------------------------------------
 
-    def _receive(self, finish: Callable[[int, Any], None]) -> None:
+    def _receive(self) -> None:
         wait = max(0.0, min(p.deadline for p in self._pending.values()) - time.monotonic())
         readable, _, _ = select.select(list(self._sockets.values()), [], [], wait)
         for sock in readable:
@@ -278,9 +278,9 @@ class Exchange:
                     break
                 except OSError:  # e.g. ICMP port unreachable reported on the socket
                     break
-                self._answer(data, source, finish)
+                self._answer(data, source)
 
-    def _answer(self, data: bytes, source: tuple, finish: Callable[[int, Any], None]) -> None:
+    def _answer(self, data: bytes, source: tuple) -> None:
         if len(data) < 12:
             return
         try:
@@ -303,7 +303,7 @@ class Exchange:
         del self._pending[key]
         if answer is not None and answer.flags & dns.flags.TC:
             answer, error = self._over_tcp(pending.question)
-        self._advance(pending.task, pending.index, answer, error, finish)
+        self._advance(pending.task, pending.index, answer, error)
 
     def _over_tcp(self, asked: Question) -> tuple[dns.message.Message | None, QueryFailed | None]:
         server = asked.server
@@ -322,7 +322,7 @@ class Exchange:
         except dns.exception.DNSException as e:
             return None, QueryFailed("bad answer", f"{server.address} sent {e}")
 
-    def _expire(self, finish: Callable[[int, Any], None]) -> None:
+    def _expire(self) -> None:
         now = time.monotonic()
         late = [p for p in self._pending.values() if p.deadline <= now]
         for pending in late:
@@ -344,7 +344,7 @@ class Exchange:
                     f"no answer from {server.address} within {self.settings.timeout:g} s "
                     f"({self.settings.tries} tries over UDP)",
                 )
-            self._advance(pending.task, pending.index, None, error, finish)
+            self._advance(pending.task, pending.index, None, error)
 
 
 def _single(asked: Question) -> Query[dns.message.Message]:

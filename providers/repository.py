@@ -60,6 +60,13 @@ def check_domain_name(name: str, where: str) -> str:
     return name
 
 
+def yaml_fix(problem: str) -> str:
+    """What to do about a YAML problem in a zone file."""
+    if "keys out of order" in problem:
+        return "octoDNS zone files keep keys sorted"
+    return "fix the YAML"
+
+
 def load_zone_yaml(path: Path, order: str | None = None) -> dict:
     """Parse one zone file strictly (duplicate keys; key ``order`` if given); errors name
     the file and line."""
@@ -82,8 +89,7 @@ def load_zone_yaml(path: Path, order: str | None = None) -> dict:
         mark = e.problem_mark or e.context_mark
         line = f":{mark.line + 1}" if mark else ""
         problem = e.problem or e.context or "invalid YAML"
-        fix = "octoDNS zone files keep keys sorted" if "out of order" in problem else "fix the YAML"
-        raise RepositoryError(f"{path}{line}: {problem}; {fix}") from None
+        raise RepositoryError(f"{path}{line}: {problem}; {yaml_fix(problem)}") from None
     except yaml.YAMLError as e:
         raise RepositoryError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
     if data is None:

@@ -155,19 +155,21 @@ def test_a_truncated_answer_is_asked_again_over_tcp(udp_server) -> None:
     assert [r.to_text() for r in answer.answer[0]] == ["0 0 443 exchange.emailservice.io."]
 
 
+def srv_or_failure(server: Server):
+    """A check: the first SRV value it is answered, or the kind of failure."""
+    try:
+        answer = yield question(server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV)
+    except QueryFailed as e:
+        return e.kind
+    return answer.answer[0][0].to_text()
+
+
 def test_a_failing_question_does_not_stop_the_others(udp_server) -> None:
     """One task's timeout is thrown into that task only; the others finish normally."""
     good = udp_server(lambda q: [srv_answer(q)])
     silent = udp_server(lambda q: [])
-
-    def check(server: Server):
-        try:
-            answer = yield question(server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV)
-        except QueryFailed as e:
-            return e.kind
-        return answer.answer[0][0].to_text()
-
-    results = Exchange(FAST).run(check(s) for s in [good.server, silent.server, good.server])
+    servers = [good.server, silent.server, good.server]
+    results = Exchange(FAST).run(srv_or_failure(s) for s in servers)
     assert results == ["0 0 443 exchange.emailservice.io.", "timeout", results[0]]
 
 
@@ -246,13 +248,6 @@ def test_no_socket_for_one_address_family_fails_only_those_servers(udp_server, m
 
     monkeypatch.setattr(exchange.socket, "socket", no_ipv6)
 
-    def check(server: Server):
-        try:
-            answer = yield question(server, "_autodiscover._tcp.example.com.", dns.rdatatype.SRV)
-        except QueryFailed as e:
-            return e.kind
-        return answer.answer[0][0].to_text()
-
     servers = [good.server, Server("v6", "2001:db8::53"), good.server]
-    results = Exchange(FAST).run(check(s) for s in servers)
+    results = Exchange(FAST).run(srv_or_failure(s) for s in servers)
     assert results == ["0 0 443 exchange.emailservice.io.", "network error", results[0]]
