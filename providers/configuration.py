@@ -177,9 +177,44 @@ def _order(config_path: Path, provider: str, conf: dict) -> str | None:
     return order
 
 
+PROCESSOR_CLASS = "providers.processor.AutodiscoverProcessor"
+
+
+def check_ownership(config_path: Path, data: dict) -> None:
+    """Every zone entry with a target must run the Autodiscover processor.
+
+    Without it octoDNS owns the whole zone: ``apply`` would delete every record
+    the zone file does not declare. Manager-level processors count.
+    """
+    ours = {
+        pid
+        for pid, conf in (data.get("processors") or {}).items()
+        if isinstance(conf, dict) and conf.get("class") == PROCESSOR_CLASS
+    }
+    manager = data.get("manager") or {}
+    global_ = set(manager.get("processors") or []) if isinstance(manager, dict) else set()
+    for name, entry in (data.get("zones") or {}).items():
+        entry = entry if isinstance(entry, dict) else {}
+        if not entry.get("targets"):
+            continue
+        if not ours & (set(entry.get("processors") or []) | global_):
+            listed = ", ".join(sorted(ours)) or "autodiscover"
+            hint = (
+                f"processors: [{listed}]"
+                if ours
+                else (f"a processor of class {PROCESSOR_CLASS} and processors: [autodiscover]")
+            )
+            raise ConfigError(
+                f"{config_path}: zone entry '{name}' has targets but does not run the "
+                f"Autodiscover processor, so apply could delete records autodiscover-dns does "
+                f"not own; add {hint} to that entry"
+            )
+
+
 def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
     """Load the config, check every zone file offline, and map folders to providers."""
     data = load_config(config_path)
+    check_ownership(config_path, data)
     folders: dict[str, str] = {}
     orders: dict[str, str | None] = {}  # folder -> the key order its YamlProvider enforces
     providers = data["providers"]

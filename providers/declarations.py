@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .catalog import CUSTOM, Catalog, Platform
 from .errors import DeclarationError
-from .ownership import SRV_LABEL, EmailDomain, email_domain_for
+from .ownership import SRV_LABEL, EmailDomain, declared_name_problem, email_domain_for
 
 POLICIES = ("remove", "shield", "report")
 DEFAULT_POLICY = "remove"
@@ -94,6 +94,9 @@ def declaration_from_record(record, catalog: Catalog) -> Declaration:
             f"{where}: only {SRV_LABEL}[.<subdomain>] SRV records may be declared; remove it "
             "(records you do not declare are left untouched at the provider)"
         )
+    problem = declared_name_problem(record.name)
+    if problem:
+        raise DeclarationError(f"{where}: {problem}")
     if record._type == "CNAME":
         raise DeclarationError(
             f"{where}: a CNAME cannot be the Autodiscover record; declare the SRV of a platform "

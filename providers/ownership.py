@@ -14,8 +14,9 @@ SRV_LABEL = "_autodiscover._tcp"
 HOST_LABEL = "autodiscover"
 WILDCARD_LABEL = "*"
 
-# Types that make a name resolve for Outlook's HTTPS/HTTP Autodiscover steps.
-ADDRESS_TYPES = ("A", "AAAA", "CNAME", "ALIAS")
+# Types that make a name resolve for Outlook's HTTPS/HTTP Autodiscover steps
+# (octoDNS types: a Route53 alias record is ``Route53Provider/ALIAS``).
+ADDRESS_TYPES = ("A", "AAAA", "CNAME", "ALIAS", "Route53Provider/ALIAS")
 SRV_TYPES = ("SRV", "CNAME")
 SHIELD_TYPE = "TXT"
 
@@ -63,6 +64,50 @@ class EmailDomain:
         if shield:
             pairs.add((self.host_name, SHIELD_TYPE))
         return pairs
+
+
+_LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def email_label_problem(sub: str) -> str | None:
+    """What is wrong with a subdomain part of an email domain, or None.
+
+    Email domains are host names: lower-case letters, digits and hyphens
+    (punycode ``xn--`` for internationalised names), no wildcard, underscore
+    or escaped labels.
+    """
+    for label in sub.split("."):
+        if "\\" in label:
+            return f"label {label!r} has an escaped character; email domains are plain host names"
+        if label == "*":
+            return "a wildcard cannot be an email domain; declare each domain by name"
+        if not label.isascii():
+            try:
+                puny = label.encode("idna").decode()
+            except UnicodeError:
+                return f"label {label!r} is not a valid internationalised name"
+            return f"internationalised label {label!r}; write it in punycode: {puny!r}"
+        if "_" in label:
+            return (
+                f"label {label!r} has an underscore; an email domain is a host name (letters, "
+                "digits and hyphens)"
+            )
+        if label != label.lower():
+            return f"label {label!r} has upper case; write {label.lower()!r}"
+        if not _LDH_LABEL.match(label):
+            return (
+                f"label {label!r} is not a valid host name label (letters, digits and hyphens, "
+                "at most 63, not starting or ending with a hyphen)"
+            )
+    return None
+
+
+def declared_name_problem(name: str) -> str | None:
+    """What is wrong with a declared ``_autodiscover._tcp[.<sub>]`` owner name, or None."""
+    if not name.startswith(SRV_LABEL):
+        return f"write {SRV_LABEL} in lower case"
+    sub = name[len(SRV_LABEL) + 1 :]
+    return email_label_problem(sub) if sub else None
 
 
 def email_domain_for(zone: str, record_name: str) -> EmailDomain | None:

@@ -14,7 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .declarations import Declaration
+from .errors import DeclarationError
+from .liveview import LiveZone
 from .ownership import ADDRESS_TYPES, SHIELD_TYPE, EmailDomain
+
+#: DNS types (as the live view names them) that answer Outlook's address queries
+LIVE_ADDRESS_TYPES = frozenset({"A", "AAAA", "CNAME"})
 
 SHIELD_TEXT = (
     "autodiscover-dns shield: this name exists so the wildcard does not answer "
@@ -50,7 +55,11 @@ class ZoneAnalysis:
 def describe(record) -> str:
     """'`*` A 203.0.113.10' for plans: name, type and values in zone-file form."""
     name = record.name or "@"
-    rdatas = " ".join(record.to_rrset().rdatas)
+    try:
+        rdatas = " ".join(record.to_rrset().rdatas)
+    except Exception:  # provider-specific types (Route53 aliases) have no rdata text
+        values = getattr(record, "values", None) or [getattr(record, "value", "")]
+        rdatas = " ".join(str(v) for v in values)
     text = f"`{name}` {record._type} {rdatas}"
     if _proxied(record):
         text += " (proxied through Cloudflare)"
@@ -65,8 +74,8 @@ def _srv_text(values) -> str:
     return ", ".join(f"{v['priority']} {v['weight']} {v['port']} {v['target']}" for v in values)
 
 
-class _Index:
-    """Existing records by name, for quick node and type look-ups."""
+class _Records:
+    """octoDNS's records of the live zone (what can be changed), by name and type."""
 
     def __init__(self, existing) -> None:
         self.by_name: dict[str, dict[str, object]] = {}
@@ -76,31 +85,44 @@ class _Index:
     def get(self, name: str, _type: str):
         return self.by_name.get(name, {}).get(_type)
 
-    def types(self, name: str) -> set[str]:
-        return set(self.by_name.get(name, {}))
 
-    def has_descendant(self, name: str) -> bool:
-        suffix = "." + name if name else ""
-        return any(n.endswith(suffix) and n != name for n in self.by_name) if suffix else True
+def is_shield(record) -> bool:
+    """Is this the TXT record autodiscover-dns writes as a shield (by its value)?"""
+    return (
+        record is not None
+        and record._type == SHIELD_TYPE
+        and [str(v).replace("\\;", ";") for v in record.values] == [SHIELD_TEXT]
+    )
 
 
-def analyze(zone: str, declarations: list[Declaration], existing) -> ZoneAnalysis:
-    """Decide what octoDNS may see and change in ``existing`` for these declarations."""
+def analyze(
+    zone: str, declarations: list[Declaration], existing, live: LiveZone | None = None
+) -> ZoneAnalysis:
+    """Decide what octoDNS may see and change in ``existing`` for these declarations.
+
+    ``existing`` holds octoDNS's records (what can be changed); ``live`` every
+    owner name and type the backend serves (what exists). Existence, empty
+    non-terminals and zone cuts are decided from ``live`` only.
+    """
     analysis = ZoneAnalysis(zone=zone, declarations=list(declarations))
-    index = _Index(existing)
+    records = _Records(existing)
+    if live is None:
+        live = LiveZone(zone)
     for declaration in declarations:
-        _analyze_domain(analysis, declaration, index)
+        _analyze_domain(analysis, declaration, records, live)
     return analysis
 
 
-def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, index: _Index) -> None:
+def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, records: _Records, live) -> None:
     domain: EmailDomain = d.domain
     fqdn = domain.name
     srv_name = domain.srv_name
+    host = domain.host_name
+    _refuse_below_cut(analysis.zone, d, live)
     wanted = f"{d.platform_name} needs SRV {_srv_text(d.values)}"
 
     analysis.visible.add((srv_name, "SRV"))
-    current = index.get(srv_name, "SRV")
+    current = records.get(srv_name, "SRV")
     if current is None:
         analysis.reasons[(srv_name, "SRV")] = (
             f"publishes {d.platform_name} for {fqdn}: Outlook and other Autodiscover clients "
@@ -112,7 +134,7 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, index: _Index) -> No
             f"(TTL {d.ttl})"
         )
 
-    cname = index.get(srv_name, "CNAME")
+    cname = records.get(srv_name, "CNAME")
     if cname is not None:
         analysis.visible.add((srv_name, "CNAME"))
         analysis.reasons[(srv_name, "CNAME")] = (
@@ -120,9 +142,22 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, index: _Index) -> No
             "other data (RFC 1034), so it is replaced by the SRV"
         )
 
+    host_cut = live.cut_above(host)
+    if host_cut is not None:
+        # autodiscover.<domain> is delegated (or redirected): its records, glue
+        # included, belong to another zone and are never ours to change
+        analysis.warnings.append(
+            f"{fqdn}: autodiscover.{fqdn} lies at or below the zone cut "
+            f"{_fqdn(host_cut, analysis.zone)} ({'/'.join(sorted(live.types(host_cut)))}): "
+            "records there belong to the delegated zone and are left untouched; check "
+            "them there"
+        )
+        _warn_apex_and_note(analysis, d, records)
+        return
+
     host_conflicts = []
     for _type in ADDRESS_TYPES:
-        record = index.get(domain.host_name, _type)
+        record = records.get(host, _type)
         if record is None:
             continue
         host_conflicts.append(record)
@@ -132,23 +167,42 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, index: _Index) -> No
             "wrong server or shows a certificate warning"
         )
         _conflict(analysis, d, record, why)
+    _warn_unmodelled(analysis, live, host, f"autodiscover.{fqdn}", bool(host_conflicts))
 
-    # RFC 4592: the wildcard answers for autodiscover.<domain> only if that
-    # name does not exist. Another type there, or a name below it, stops it.
-    other_types = index.types(domain.host_name) - set(ADDRESS_TYPES)
-    held_by = [f"its {t} record" for t in sorted(other_types)]
-    if index.has_descendant(domain.host_name):
+    # RFC 4592: the wildcard answers for autodiscover.<domain> only if that name
+    # does not exist. Decide it from what will remain there after this plan: every
+    # type the backend serves (modelled or not) except what the plan deletes, and
+    # any name below it. Our own shield does not count: it is decided below.
+    shield = records.get(host, SHIELD_TYPE)
+    ours = is_shield(shield)
+    remaining = set(live.types(host))
+    if host_conflicts and d.policy != "report":
+        remaining -= LIVE_ADDRESS_TYPES
+    if ours:
+        remaining.discard(SHIELD_TYPE)
+    held_by = [f"its {t} record" for t in sorted(remaining)]
+    if live.has_descendant(host):
         held_by.append("names below it")
     if d.policy == "report" and host_conflicts:
         held_by.append("its conflicting records, kept by policy report")
     node_exists = bool(held_by)
-    wildcards = [r for t in ADDRESS_TYPES if (r := index.get(domain.wildcard_name, t)) is not None]
+
+    wildcards = [
+        r for t in ADDRESS_TYPES if (r := records.get(domain.wildcard_name, t)) is not None
+    ]
+    wildcard_cut = live.cut_above(domain.wildcard_name)
+    if wildcard_cut is not None:
+        wildcards = []
+    elif not node_exists:
+        _warn_unmodelled(
+            analysis, live, domain.wildcard_name, f"the wildcard *.{fqdn}", bool(wildcards)
+        )
+    shield_needed = False
     if wildcards and node_exists:
         analysis.warnings.append(
             f"{fqdn}: wildcard {', '.join(describe(r) for r in wildcards)} kept: "
             f"autodiscover.{fqdn} exists ({', '.join(held_by)}), so the wildcard does not "
-            "answer for it "
-            "(RFC 4592)"
+            "answer for it (RFC 4592)"
         )
     elif wildcards:
         for record in wildcards:
@@ -164,20 +218,75 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, index: _Index) -> No
                 f"{fqdn} (a website on shop.{fqdn}, say); set policy: shield to keep it"
             )
         elif d.policy == "shield":
-            analysis.visible.add((domain.host_name, SHIELD_TYPE))
-            analysis.shields.append((domain.host_name, d.ttl))
-            analysis.reasons[(domain.host_name, SHIELD_TYPE)] = (
+            shield_needed = True
+            analysis.visible.add((host, SHIELD_TYPE))
+            analysis.shields.append((host, d.ttl))
+            analysis.reasons[(host, SHIELD_TYPE)] = (
                 f"shields autodiscover.{fqdn} from the wildcard (RFC 4592): Outlook's A/CNAME "
                 "queries get no data while the wildcard keeps serving the website"
             )
+    if ours and not shield_needed:
+        analysis.visible.add((host, SHIELD_TYPE))
+        analysis.reasons[(host, SHIELD_TYPE)] = (
+            f"the autodiscover-dns shield at autodiscover.{fqdn} is no longer needed "
+            f"({_why_no_shield(d, wildcards, held_by)}): it is removed"
+        )
+    elif shield is not None and not ours and any(SHIELD_TEXT in str(v) for v in shield.values):
+        analysis.warnings.append(
+            f"{fqdn}: the TXT at autodiscover.{fqdn} holds the autodiscover-dns shield text "
+            "among other values; it is left as it is (remove the shield value by hand if it "
+            "is no longer wanted)"
+        )
 
-    if wildcards and current is None and not _tcp_exists(index, domain):
+    tcp = f"_tcp.{domain.sub}" if domain.sub else "_tcp"
+    if wildcards and current is None and not live.exists(tcp):
         analysis.warnings.append(
             f"{fqdn}: creating {srv_name} also creates _tcp.{fqdn} (an empty non-terminal): "
             f"other _x._tcp.{fqdn} names get NXDOMAIN instead of the wildcard's answer"
         )
+    _warn_apex_and_note(analysis, d, records)
 
-    apex = [r for t in ("A", "AAAA") if (r := index.get(domain.apex_name, t)) is not None]
+
+def _why_no_shield(d: Declaration, wildcards: list, held_by: list[str]) -> str:
+    if d.policy != "shield":
+        return f"policy is {d.policy}"
+    if not wildcards:
+        return "no wildcard answers for the name"
+    return f"the name exists without it: {', '.join(held_by)}"
+
+
+def _refuse_below_cut(zone: str, d: Declaration, live: LiveZone) -> None:
+    """An email domain at or below a delegation is served by another zone: refuse."""
+    cut = live.cut_above(d.domain.srv_name)
+    if cut is None:
+        return
+    types = live.types(cut)
+    child = _fqdn(cut, zone)
+    if "NS" in types:
+        what = f"{child} is delegated (NS at {cut} in zone {zone})"
+        fix = f"declare it in the delegated zone's own file, {child}.yaml, under its provider"
+    else:
+        what = f"{child} has a DNAME (RFC 6672): names below it are not served from {zone}"
+        fix = "remove the DNAME or declare the domain where the DNAME points"
+    raise DeclarationError(
+        f"zone {zone} record {d.domain.srv_name} SRV: {d.domain.name} lies below a zone cut: "
+        f"{what}; {fix}"
+    )
+
+
+def _warn_unmodelled(analysis: ZoneAnalysis, live, name: str, label: str, modelled: bool) -> None:
+    """Address records the backend serves but octoDNS cannot change: say so, never guess."""
+    served = live.types(name) & LIVE_ADDRESS_TYPES
+    if served and not modelled:
+        analysis.warnings.append(
+            f"{analysis.zone.rstrip('.')}: {label} has {'/'.join(sorted(served))} records this "
+            "provider cannot change through octoDNS; remove them by hand at the DNS host"
+        )
+
+
+def _warn_apex_and_note(analysis: ZoneAnalysis, d: Declaration, records: _Records) -> None:
+    fqdn = d.domain.name
+    apex = [r for t in ("A", "AAAA") if (r := records.get(d.domain.apex_name, t)) is not None]
     if apex:
         analysis.warnings.append(
             f"{fqdn}: {', '.join(describe(r) for r in apex)} kept (the website needs it); "
@@ -187,6 +296,11 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, index: _Index) -> No
         )
     if d.platform is not None and d.platform.note:
         analysis.warnings.append(f"{fqdn} uses {d.platform.name}: {d.platform.note}")
+
+
+def _fqdn(name: str, zone: str) -> str:
+    zone = zone.rstrip(".")
+    return f"{name}.{zone}" if name else zone
 
 
 def _conflict(analysis, d: Declaration, record, why: str, shieldable: bool = False) -> None:
@@ -202,8 +316,3 @@ def _conflict(analysis, d: Declaration, record, why: str, shieldable: bool = Fal
         analysis.visible.add(pair)
         analysis.reasons[pair] = why
     analysis.conflicts.append(entry)
-
-
-def _tcp_exists(index: _Index, domain: EmailDomain) -> bool:
-    tcp = f"_tcp.{domain.sub}" if domain.sub else "_tcp"
-    return bool(index.types(tcp)) or index.has_descendant(tcp)

@@ -19,6 +19,7 @@ from octodns.record import Record
 from .catalog import load_catalog
 from .declarations import declaration_from_record
 from .errors import DeclarationError, UnsafePlanError, ZoneMissingError
+from .liveview import LiveZone
 from .policy import SHIELD_TEXT, ZoneAnalysis, analyze
 
 DEFAULT_MAX_DELETES = 5
@@ -29,7 +30,13 @@ class TooManyDeletes(UnsafePlan, UnsafePlanError):
 
 
 class AutodiscoverPlan(Plan):
-    """An octoDNS plan whose safety check also bounds deletes per zone."""
+    """An octoDNS plan whose safety check also bounds deletes per zone.
+
+    Only such plans are applied by our providers (``autodiscover_analysed``):
+    a config entry without the processor cannot reach a write.
+    """
+
+    autodiscover_analysed = True
 
     def __init__(self, plan: Plan, max_deletes: int) -> None:
         super().__init__(
@@ -95,7 +102,7 @@ class AutodiscoverProcessor(BaseProcessor):
 
     def process_source_and_target_zones(self, desired, existing, target, lenient=False):
         declarations = self._declared.get(desired.name) or self.declarations(desired)
-        analysis = analyze(desired.name, declarations, existing)
+        analysis = analyze(desired.name, declarations, existing, live_view(target, existing))
         for record in list(existing.records):
             if (record.name, record._type) not in analysis.visible:
                 existing.remove_record(record)
@@ -127,6 +134,28 @@ class AutodiscoverProcessor(BaseProcessor):
                     f"{change.record._type}, which autodiscover-dns does not own"
                 )
         return AutodiscoverPlan(plan, self.max_deletes)
+
+
+def live_view(target, existing) -> LiveZone:
+    """The complete view ``target`` recorded when it populated ``existing``.
+
+    A provider that cannot tell which names and types it serves would let the
+    policy guess existence from octoDNS's records: refuse it.
+    """
+    getter = getattr(target, "live_zone", None)
+    if getter is None:
+        raise UnsafePlanError(
+            f"zone {existing.name}: provider {target.id} ({type(target).__name__}) cannot show "
+            "its complete zone; autodiscover-dns plans only against its own providers "
+            "(providers.*), which read every record type the server holds"
+        )
+    try:
+        view = getter(existing.name)
+    except KeyError:
+        raise UnsafePlanError(
+            f"zone {existing.name}: provider {target.id} has not read the zone; nothing planned"
+        ) from None
+    return view if view is not None else LiveZone(existing.name)
 
 
 def _sorted(records):

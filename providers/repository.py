@@ -17,7 +17,7 @@ from .catalog import CUSTOM, Catalog
 from .declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_values
 from .errors import AutodiscoverError
 from .libyaml import strict_loader
-from .ownership import email_domain_for
+from .ownership import declared_name_problem, email_domain_for
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
@@ -115,6 +115,9 @@ def check_zone_data(path: Path, zone: str, data: dict) -> None:
                     f"{where} {_type}: only _autodiscover._tcp[.<subdomain>] SRV records may be "
                     "declared; remove it (records you do not declare stay untouched)"
                 )
+            problem = declared_name_problem(str(name))
+            if problem:
+                raise RepositoryError(f"{where}: {problem}")
             if _type == "CNAME":
                 raise RepositoryError(
                     f"{where} CNAME: a CNAME cannot be the Autodiscover record; declare the SRV "

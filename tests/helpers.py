@@ -12,6 +12,8 @@ from octodns.record import Record
 from octodns.record.rr import Rrset
 from octodns.zone import Zone
 
+from providers.liveview import LiveZone
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -24,6 +26,12 @@ def make_zone(name: str, records: list[tuple[str, str, int, list[str]]]) -> Zone
         record = Record.from_rrset(zone, Rrset(fqdn, _type, ttl, rdatas), lenient=True)
         zone.add_record(record, lenient=True, replace=True)
     return zone
+
+
+def live_view_of(zone: Zone, extra: list[tuple[str, str]] = ()) -> LiveZone:
+    """The live view a backend holding exactly ``zone`` (plus ``extra`` (name, type)) reports."""
+    pairs = [(r.name, r._type) for r in zone.records] + list(extra)
+    return LiveZone.from_pairs(zone.name, pairs)
 
 
 def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300):

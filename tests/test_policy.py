@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from octodns.record import Record
 
 from providers.catalog import load_catalog
 from providers.declarations import Declaration
+from providers.errors import DeclarationError
+from providers.liveview import LiveZone
 from providers.ownership import EmailDomain
-from providers.policy import analyze
-from tests.helpers import ROOT, make_zone
+from providers.policy import SHIELD_TEXT, analyze
+from tests.helpers import ROOT, live_view_of, make_zone
 
 CATALOG = load_catalog(ROOT / "config/platforms.yaml")
 SOA = ("", "SOA", 3600, ["ns1.example.com. h.example.com. 1 3600 600 86400 300"])
@@ -35,9 +38,14 @@ def declare(sub: str = "", policy: str = "remove", platform: str = "exchange-201
     )
 
 
-def run(records, *declarations):
+def run(records, *declarations, unmodelled=(), hidden=()):
+    """Analyse a zone whose backend serves ``records`` plus ``unmodelled`` (name, type)
+    pairs octoDNS cannot model; ``hidden`` records are modelled but not served
+    (a disabled record: the live view leaves it out)."""
     zone = make_zone("contoso.com.", UNRELATED + list(records))
-    return analyze("contoso.com.", list(declarations) or [declare()], zone)
+    live = live_view_of(zone, list(unmodelled))
+    zone_with_hidden = make_zone("contoso.com.", UNRELATED + list(records) + list(hidden))
+    return analyze("contoso.com.", list(declarations) or [declare()], zone_with_hidden, live)
 
 
 def test_only_the_srv_is_visible_when_there_is_no_conflict():
@@ -193,5 +201,116 @@ def test_proxied_cloudflare_records_are_named_as_such():
     record = next(iter(zone.records)).copy()
     record.octodns = {"cloudflare": {"proxied": True}}
     zone.add_record(record, replace=True)
-    analysis = analyze("contoso.com.", [declare()], zone)
+    analysis = analyze("contoso.com.", [declare()], zone, live_view_of(zone))
     assert "proxied through Cloudflare" in analysis.reasons[("*", "A")]
+
+
+WILDCARD = ("*", "A", 300, ["192.0.2.80"])
+SHIELD = ("autodiscover", "TXT", 3600, [f'"{SHIELD_TEXT}"'])
+
+
+@pytest.mark.parametrize("rdtype", ["HINFO", "URI", "RP", "HTTPS", "DNAME", "TYPE65280"])
+def test_a_type_octodns_does_not_model_makes_autodiscover_exist(rdtype):
+    analysis = run([WILDCARD], unmodelled=[("autodiscover", rdtype)])
+    assert ("*", "A") not in analysis.visible
+    assert any(f"its {rdtype} record" in w and "RFC 4592" in w for w in analysis.warnings)
+
+
+def test_a_name_below_autodiscover_that_octodns_does_not_model_makes_it_exist():
+    analysis = run([WILDCARD], unmodelled=[("x.autodiscover", "HINFO")])
+    assert ("*", "A") not in analysis.visible
+    assert any("names below it" in w for w in analysis.warnings)
+
+
+def test_a_record_the_server_does_not_serve_does_not_make_autodiscover_exist():
+    # a disabled TXT (PowerDNS): octoDNS's provider left it out of the live view
+    analysis = run([WILDCARD], hidden=[("autodiscover", "TXT", 300, ['"disabled"'])])
+    assert ("*", "A") in analysis.visible
+
+
+def test_an_address_record_octodns_cannot_change_is_reported_not_guessed():
+    analysis = run([], unmodelled=[("autodiscover", "A")])
+    assert ("autodiscover", "A") not in analysis.visible
+    assert any("cannot change through octoDNS" in w for w in analysis.warnings)
+
+
+def test_route53_alias_at_autodiscover_and_wildcard_are_conflicts():
+    import octodns_route53  # noqa: F401 - registers the Route53Provider/ALIAS type
+
+    zone = make_zone("contoso.com.", UNRELATED)
+    for name in ("autodiscover", "*"):
+        alias = Record.new(zone, name, {
+            "type": "Route53Provider/ALIAS", "ttl": 60,
+            "value": {"name": "lb.example.net.", "type": "A"},
+        })  # fmt: skip
+        zone.add_record(alias)
+    live = LiveZone.from_pairs(zone.name, [("autodiscover", "A"), ("*", "A")])
+    analysis = analyze("contoso.com.", [declare()], zone, live)
+    assert ("autodiscover", "Route53Provider/ALIAS") in analysis.visible
+    assert ("*", "Route53Provider/ALIAS") in analysis.visible
+
+
+def test_an_email_domain_below_a_delegation_is_refused_naming_the_cut():
+    with pytest.raises(DeclarationError, match=r"eu\.contoso\.com is delegated \(NS at eu"):
+        run([("eu", "NS", 300, ["ns1.eu-host.example."])], declare(sub="eu"))
+    with pytest.raises(DeclarationError, match="below a zone cut"):
+        run([], declare(sub="b.a.eu"), unmodelled=[("a.eu", "NS")])
+
+
+def test_an_email_domain_below_a_dname_is_refused():
+    with pytest.raises(DeclarationError, match="DNAME"):
+        run([("eu", "DNAME", 300, ["eu.example.net."])], declare(sub="eu"))
+
+
+def test_glue_and_records_at_a_delegated_autodiscover_are_never_touched():
+    records = [
+        ("autodiscover", "NS", 300, ["ns.autodiscover.contoso.com."]),
+        ("ns.autodiscover", "A", 300, ["192.0.2.7"]),
+        ("autodiscover", "A", 300, ["192.0.2.8"]),
+        WILDCARD,
+    ]
+    analysis = run(records)
+    assert analysis.visible == {("_autodiscover._tcp", "SRV")}
+    assert any("zone cut" in w for w in analysis.warnings)
+
+
+def test_an_orphaned_shield_is_removed_when_the_policy_is_now_remove():
+    analysis = run([WILDCARD, SHIELD])
+    assert ("autodiscover", "TXT") in analysis.visible
+    assert "no longer needed (policy is remove)" in analysis.reasons[("autodiscover", "TXT")]
+    # and the wildcard, no longer held off by it, is a conflict again
+    assert ("*", "A") in analysis.visible
+
+
+def test_a_shield_is_removed_when_no_wildcard_needs_it_any_more():
+    analysis = run([SHIELD], declare(policy="shield"))
+    assert ("autodiscover", "TXT") in analysis.visible
+    assert analysis.shields == []
+    assert "no wildcard answers" in analysis.reasons[("autodiscover", "TXT")]
+
+
+def test_a_shield_is_removed_when_another_record_holds_the_name():
+    analysis = run([WILDCARD, SHIELD], declare(policy="shield"),
+                   unmodelled=[("autodiscover", "HINFO")])  # fmt: skip
+    assert ("autodiscover", "TXT") in analysis.visible
+    assert analysis.shields == []
+    assert ("*", "A") not in analysis.visible
+
+
+def test_a_needed_shield_stays_declared_so_it_follows_the_ttl():
+    analysis = run([WILDCARD, SHIELD], declare(policy="shield"))
+    assert analysis.shields == [("autodiscover", 3600)]
+    assert ("*", "A") not in analysis.visible
+
+
+def test_a_customer_txt_at_autodiscover_is_never_taken_for_a_shield():
+    analysis = run([WILDCARD, ("autodiscover", "TXT", 300, ['"customer"'])])
+    assert ("autodiscover", "TXT") not in analysis.visible
+    assert ("*", "A") not in analysis.visible
+
+
+def test_a_shield_under_report_is_removed_and_the_wildcard_reported():
+    analysis = run([WILDCARD, SHIELD], declare(policy="report"))
+    assert ("autodiscover", "TXT") in analysis.visible
+    assert ("*", "A") not in analysis.visible
+    assert any("`*` A" in w for w in analysis.warnings)

@@ -13,10 +13,11 @@ import pytest
 from octodns.manager import Manager
 from octodns.provider.plan import Plan
 from octodns.record import Create, Record
+from octodns.zone import Zone
 
 from providers.errors import UnsafePlanError, ZoneMissingError
 from providers.processor import AutodiscoverPlan, AutodiscoverProcessor, TooManyDeletes
-from tests.helpers import ROOT, make_zone, rdatasets, run_cli
+from tests.helpers import ROOT, live_view_of, make_zone, rdatasets, run_cli
 
 
 class Capture:
@@ -82,10 +83,18 @@ def processor() -> AutodiscoverProcessor:
 
 
 class Target:
+    """A provider that read ``existing`` (its complete view is what the zone holds)."""
+
     id = "t"
+
+    def __init__(self, existing=None) -> None:
+        self.view = live_view_of(existing) if existing is not None else None
 
     def supports(self, record) -> bool:
         return True
+
+    def live_zone(self, name: str):
+        return self.view
 
 
 def desired_zone():
@@ -105,7 +114,7 @@ def test_a_plan_for_a_missing_zone_is_refused(processor):
 def test_a_change_outside_the_owned_pairs_is_refused(processor):
     desired = desired_zone()
     existing = make_zone("contoso.com.", [("www", "A", 300, ["192.0.2.1"])])
-    processor.process_source_and_target_zones(desired, existing, Target())
+    processor.process_source_and_target_zones(desired, existing, Target(existing))
     www = Record.new(desired, "www", {"type": "A", "ttl": 300, "value": "192.0.2.2"})
     plan = Plan(existing, desired, [Create(www)], True)
     with pytest.raises(UnsafePlanError, match="refusing a change to www A"):
@@ -119,7 +128,7 @@ def test_existing_zone_is_filtered_to_owned_pairs(processor):
         [("www", "A", 300, ["192.0.2.1"]), ("*", "A", 300, ["192.0.2.9"]), ("*", "MX", 300,
          ["10 mail.contoso.com."])],
     )  # fmt: skip
-    _, existing = processor.process_source_and_target_zones(desired, existing, Target())
+    _, existing = processor.process_source_and_target_zones(desired, existing, Target(existing))
     assert {(r.name, r._type) for r in existing.records} == {("*", "A")}
 
 
@@ -133,7 +142,8 @@ def test_more_deletes_than_the_bound_need_force(processor):
             ("autodiscover", "A", 300, ["192.0.2.8"]),
         ],
     )
-    desired, existing = processor.process_source_and_target_zones(desired, existing, Target())
+    target = Target(existing)
+    desired, existing = processor.process_source_and_target_zones(desired, existing, target)
     changes = existing.changes(desired, Target())
     plan = processor.process_plan(Plan(existing, desired, changes, True), [], Target())
     assert isinstance(plan, AutodiscoverPlan)
@@ -144,3 +154,31 @@ def test_more_deletes_than_the_bound_need_force(processor):
 def test_a_zone_file_without_declarations_is_an_error(processor):
     with pytest.raises(Exception, match="declares no _autodiscover._tcp SRV record"):
         processor.process_source_zone(make_zone("contoso.com.", []), sources=[])
+
+
+def test_a_target_that_cannot_show_its_complete_zone_is_refused(processor):
+    class Upstream:
+        id = "plain"
+
+    desired = desired_zone()
+    existing = make_zone("contoso.com.", [("*", "A", 300, ["192.0.2.9"])])
+    with pytest.raises(UnsafePlanError, match="provider plain .* cannot show its complete zone"):
+        processor.process_source_and_target_zones(desired, existing, Upstream())
+
+
+def test_a_plan_not_analysed_by_the_processor_is_never_applied(tmp_path):
+    from providers.zonefile import ZoneFileProvider
+
+    (tmp_path / "contoso.com.zone").write_text(
+        "$TTL 300\n@ SOA ns1.contoso.com. h.contoso.com. 1 3600 600 86400 300\n"
+        "@ NS ns1.contoso.com.\nns1 A 192.0.2.53\nwww A 192.0.2.1\n"
+    )
+    provider = ZoneFileProvider("local", directory=str(tmp_path))
+    existing = Zone("contoso.com.", [])
+    provider.populate(existing)
+    desired = desired_zone()
+    plan = Plan(existing, desired, existing.changes(desired, provider), True)
+    before = (tmp_path / "contoso.com.zone").read_bytes()
+    with pytest.raises(UnsafePlanError, match="did not analyse"):
+        provider.apply(plan)
+    assert (tmp_path / "contoso.com.zone").read_bytes() == before
