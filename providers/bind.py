@@ -4,6 +4,16 @@ Reads by TSIG-signed AXFR, writes by TSIG-signed dynamic updates. Its errors
 arrive as transfer failures with DNS jargon ("The peer didn't like the
 signature we sent", NOTAUTH) or, for a secret that is not base64, a bare
 ``binascii.Error``; here each becomes one line that says what to fix.
+
+The complete view of a zone (every owner with every type, for the RFC 4592
+existence and zone-cut decisions of the policy) comes from the same AXFR that
+gives octoDNS its records: the transfer is done here once, every (owner, type)
+is remembered (HINFO, RP, URI, DNAME, glue below a delegation, names under a
+DNAME: all of them), and only the types octodns-bind ``SUPPORTS`` become
+octoDNS records, as upstream does. BIND has no disabled records: the
+transfer is the zone (glue and occluded names are told apart by the policy
+from the NS and DNAME above them). A zone the server does not serve (NOTAUTH)
+is remembered as missing and still reported as an error.
 """
 
 from __future__ import annotations
@@ -12,6 +22,10 @@ import base64
 import binascii
 
 import dns.exception
+import dns.query
+import dns.rdatatype
+import dns.zone
+from octodns.record import Rr
 from octodns_bind import (
     AxfrSourceZoneTransferFailed,
     Rfc2136ProviderUpdateFailed,
@@ -21,13 +35,14 @@ from octodns_bind import (
 )
 
 from .errors import AutodiscoverError, ZoneMissingError
+from .liveview import LiveViewMixin
 
 
 class BindError(AutodiscoverError):
     """The server refused, did not answer, or rejected our key."""
 
 
-class Rfc2136Provider(_Rfc2136Provider):
+class Rfc2136Provider(LiveViewMixin, _Rfc2136Provider):
     """Options as upstream: host, port, key_name, key_secret, key_algorithm, timeout."""
 
     def __init__(self, id: str, host, *args, port=53, key_secret=None, timeout=10, **kwargs):
@@ -50,12 +65,44 @@ class Rfc2136Provider(_Rfc2136Provider):
         return f"BIND at {self.host}:{self.port}"
 
     def zone_records(self, zone, target):
+        """One AXFR: the complete view remembered, the supported types as octoDNS rrs."""
         try:
-            return super().zone_records(zone, target)
-        except AxfrSourceZoneTransferFailed as e:
-            raise self._explain(zone.name, "zone transfer", e) from None
-        except (EOFError, OSError) as e:  # dnspython lets socket errors through
-            raise self._explain(zone.name, "zone transfer", e) from None
+            transferred = self._transfer(zone.name)
+        except (AxfrSourceZoneTransferFailed, EOFError, OSError) as e:
+            # dnspython lets socket errors through as they are
+            error = self._explain(zone.name, "zone transfer", e)
+            if isinstance(error, ZoneMissingError):
+                self.remember_live(zone.name, None)
+            raise error from None
+        self.remember_live(
+            zone.name,
+            (
+                (name.to_text(), dns.rdatatype.to_text(rdataset.rdtype))
+                for name, rdataset in transferred.iterate_rdatasets()
+            ),
+        )
+        rrs = []
+        for name, ttl, rdata in transferred.iterate_rdatas():
+            rdtype = dns.rdatatype.to_text(rdata.rdtype)
+            if rdtype in self.SUPPORTS:
+                rrs.append(Rr(name.to_text(), rdtype, ttl, rdata.to_text()))
+        return rrs
+
+    def _transfer(self, zone_name: str) -> dns.zone.Zone:
+        """The whole zone by (TSIG-signed) AXFR, names absolute."""
+        messages = dns.query.xfr(
+            self.host,
+            zone_name,
+            port=self.port,
+            timeout=self.timeout,
+            lifetime=self.timeout,
+            relativize=False,
+            **self._auth_params(),
+        )
+        try:
+            return dns.zone.from_xfr(messages, relativize=False)
+        except dns.exception.DNSException as e:
+            raise AxfrSourceZoneTransferFailed(e) from None
 
     def _apply(self, plan):
         try:

@@ -203,6 +203,12 @@ class BindServer:
         ]
         return sorted(rrs)
 
+    def transfers(self, zone: str) -> int:
+        """How many AXFRs of ``zone`` named has started so far (counted in its own log)."""
+        origin = _absolute(zone).rstrip(".") or "."
+        needle = f"transfer of '{origin}/IN': AXFR started"
+        return self.log_path.read_text(errors="replace").count(needle)
+
     def query(self, name: str, rdtype: str) -> dns.message.Message:
         """Plain non-recursive UDP query (TCP on truncation) to this server."""
         return query(self.host, self.port, name, rdtype)

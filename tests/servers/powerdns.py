@@ -68,8 +68,10 @@ def _fqdn(name: str, zone: str) -> str:
 class PowerDNSServer:
     """One ``pdns_server`` with its own sqlite db, DNS port and API port."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, settings: Sequence[str] = ()) -> None:
+        """``settings``: extra pdns.conf lines (e.g. ``enable-lua-records=yes``)."""
         self.workdir = Path(workdir)
+        self.settings = list(settings)
         self.host = HOST
         self.dns_port = 0
         self.api_port = 0
@@ -191,6 +193,32 @@ class PowerDNSServer:
         rrsets = [dict(r, changetype="REPLACE") for r in self._rrsets(origin, records)]
         self.api("PATCH", f"zones/{origin}", {"rrsets": rrsets})
 
+    def replace_rrset(
+        self,
+        zone: str,
+        name: str,
+        rtype: str,
+        ttl: int,
+        enabled: Sequence[str] = (),
+        disabled: Sequence[str] = (),
+    ) -> None:
+        """PATCH (REPLACE) one RRset whose records are ``enabled`` and ``disabled`` ones.
+
+        A disabled record is stored but not served; ``disabled`` only gives an
+        RRset PowerDNS keeps and never answers with.
+        """
+        origin = _absolute(zone)
+        records = [{"content": c, "disabled": False} for c in enabled]
+        records += [{"content": c, "disabled": True} for c in disabled]
+        rrset = {
+            "name": _fqdn(name, origin),
+            "type": rtype,
+            "ttl": ttl,
+            "changetype": "REPLACE",
+            "records": records,
+        }
+        self.api("PATCH", f"zones/{origin}", {"rrsets": [rrset]})
+
     def rrsets(self, zone: str) -> list[dict[str, Any]]:
         """The zone's RRsets from GET zones/<zone>, sorted by (name, type).
 
@@ -254,6 +282,7 @@ class PowerDNSServer:
                     "distributor-threads=1",
                     "receiver-threads=1",
                     "loglevel=5",
+                    *self.settings,
                     "",
                 ]
             )
