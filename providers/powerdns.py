@@ -124,27 +124,22 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
         with self._disabled_lock:
             return dict(self._disabled.get(zone_name, {}))
 
-    def _plan_meta(self, existing, desired, changes):
-        """Say which disabled records a change at an owned RRset removes with it."""
-        disabled = self.disabled_records(desired.name)
+    def change_notes(self, zone_name: str, changes) -> list[str]:
+        """Which disabled records a change at an owned RRset removes with it (for the plan)."""
+        disabled = self.disabled_records(zone_name)
+        notes = []
         for change in changes:
             record = change.record
             _, pdns_type = self._records_for(record)
             contents = disabled.get((record.name, pdns_type))
             if contents:
                 verb = "deletes" if type(change).__name__ == "Delete" else "replaces"
-                self.log.warning(
-                    "zone %s: the %s of %s %s %s the whole RRset: its %d disabled "
-                    "record(s) (%s) go with it",
-                    desired.name,
-                    type(change).__name__.lower(),
-                    record.name or "@",
-                    pdns_type,
-                    verb,
-                    len(contents),
-                    ", ".join(contents),
+                notes.append(
+                    f"zone {zone_name}: the {type(change).__name__.lower()} of "
+                    f"{record.name or '@'} {pdns_type} {verb} the whole RRset: its "
+                    f"{len(contents)} disabled record(s) ({', '.join(contents)}) go with it"
                 )
-        return super()._plan_meta(existing=existing, desired=desired, changes=changes)
+        return notes
 
     def _request(self, method, path, data=None):
         """Upstream's request, with every failure but "zone not found" as one clear line.

@@ -133,6 +133,9 @@ class AutodiscoverProcessor(BaseProcessor):
                     f"zone {zone}: refusing a change to {change.record.name or '@'} "
                     f"{change.record._type}, which autodiscover-dns does not own"
                 )
+        notes = getattr(target, "change_notes", None)
+        if analysis is not None and notes is not None:
+            analysis.warnings.extend(notes(zone, plan.changes))
         return AutodiscoverPlan(plan, self.max_deletes)
 
 

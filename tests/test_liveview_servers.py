@@ -393,7 +393,7 @@ def test_powerdns_disabled_srv_becomes_served_and_disabled_txt_keeps_no_wildcard
     caplog.set_level(logging.WARNING)
     engine, result = plan()
     assert changes(result) == {ZONE: {("create", SRV_NAME, "SRV"), ("delete", "*", "A")}}
-    warned = [r.getMessage() for r in caplog.records if "disabled record" in r.getMessage()]
+    warned = [w for z in result.report["zones"] for w in z["warnings"] if "disabled record" in w]
     assert len(warned) == 1 and f"{SRV_NAME} SRV" in warned[0] and SRV_VALUE in warned[0]
     apply(engine, result)
 
@@ -440,7 +440,9 @@ def test_powerdns_mixed_rrset_at_an_owned_name_is_replaced_whole(
         ZONE: {("update", SRV_NAME, "SRV"), ("delete", "*", "A")},
         "example.org.": set(),
     }
-    warned = sorted(r.getMessage() for r in caplog.records if "disabled record" in r.getMessage())
+    warned = sorted(
+        w for z in result.report["zones"] for w in z["warnings"] if "disabled record" in w
+    )
     assert len(warned) == 2, warned
     assert "delete of * A deletes the whole RRset" in warned[0] and "(192.0.2.81)" in warned[0]
     assert f"update of {SRV_NAME} SRV replaces the whole RRset" in warned[1]
