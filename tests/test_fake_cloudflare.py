@@ -550,6 +550,30 @@ def test_missing_zone_or_record_is_404(cf: FakeCloudflare) -> None:
             "tag",
         ),
         ({"type": "TXT", "name": "dup.example.com", "content": "same"}, 81058, "identical"),
+        ({"type": "TXT", "name": "c.example.com", "content": "x", "comment": 5}, 9207, "comment"),
+        (
+            {"type": "TXT", "name": "c.example.com", "content": "x", "comment": "a\nb"},
+            9207,
+            "without newlines",
+        ),
+        (
+            {"type": "TXT", "name": "c.example.com", "content": "x", "comment": "x" * 101},
+            9207,
+            "at most 100",
+        ),
+        ({"type": "TXT", "name": "c.example.com", "content": "x", "tags": "a:b"}, 9207, "tags"),
+        ({"type": "TXT", "name": "c.example.com", "content": "x", "tags": ["team"]}, 9207, "tags"),
+        (
+            {"type": "TXT", "name": "c.example.com", "content": "x", "tags": ["te am:mail"]},
+            9207,
+            "name:value",
+        ),
+        (
+            {"type": "TXT", "name": "c.example.com", "content": "x", "tags": ["team:a\rb"]},
+            9207,
+            "name:value",
+        ),
+        ({"type": "TXT", "name": "c.example.com", "content": "x", "tags": [7]}, 9207, "tags"),
         ({"type": "TXT", "name": "alias.example.com", "content": "x"}, 81054, "CNAME"),
         ({"type": "A", "name": "sub.example.com", "content": "192.0.2.1"}, 81056, "NS"),
     ],
@@ -749,6 +773,92 @@ def test_batch_runs_deletes_before_posts(cf: FakeCloudflare) -> None:
         ]
         over = api(small, "POST", f"/zones/{zid}/dns_records/batch", json={"posts": posts})
         assert over.status_code == 400 and small.records(ZONE) == []
+
+
+def test_batch_naming_a_record_id_twice_fails_as_a_whole(cf: FakeCloudflare) -> None:
+    """A second delete of one id finds no record, as in the real transaction; so does a
+    patch of a deleted id. Two patches or puts of one id are refused too (strictness)."""
+    zone_id = cf.add_zone(ZONE)
+    a_id = cf.add_record(ZONE, "A", "a", "192.0.2.1", comment="keep me", tags=["team:web"])
+    b_id = cf.add_record(ZONE, "A", "b", "192.0.2.2")
+    before = cf.records(ZONE)
+    batch = f"/zones/{zone_id}/dns_records/batch"
+    put = {"id": a_id, "type": "A", "name": "a.example.com", "content": "192.0.2.9"}
+    cases = [
+        ({"deletes": [{"id": a_id}, {"id": b_id}, {"id": a_id}]}, 81044, "deletes[2]"),
+        ({"deletes": [{"id": a_id}], "patches": [{"id": a_id, "ttl": 600}]}, 81044, "patches[0]"),
+        ({"patches": [{"id": a_id, "ttl": 600}, {"id": a_id, "ttl": 900}]}, 9207, "patches[1]"),
+        ({"patches": [{"id": a_id, "ttl": 600}], "puts": [put]}, 9207, "puts[0]"),
+    ]
+    for body, code, where in cases:
+        resp = api(cf, "POST", batch, json=body)
+        assert resp.status_code == 400 and error_codes(resp) == [code], body
+        message = resp.json()["errors"][0]["message"]
+        assert message.startswith(f"{where}: ") and a_id in message, message
+    assert cf.records(ZONE) == before
+    assert cf.writes() == []
+
+
+def test_comment_and_tags_are_kept_and_returned(cf: FakeCloudflare) -> None:
+    """Create, list, batch posts/patches/puts: metadata as the API keeps it. A PATCH keeps
+    what it does not name; a PUT replaces the whole record."""
+    zone_id = cf.add_zone(ZONE)
+    records = f"/zones/{zone_id}/dns_records"
+    srv = {"priority": 0, "weight": 0, "port": 443, "target": "old.example.net"}
+    made = api(
+        cf,
+        "POST",
+        records,
+        json={
+            "type": "SRV",
+            "name": "_autodiscover._tcp.example.com",
+            "data": srv,
+            "comment": "mail team",
+            "tags": ["team:mail", "ticket:INC-1:2"],
+        },
+    ).json()["result"]
+    assert (made["comment"], made["tags"]) == ("mail team", ["team:mail", "ticket:INC-1:2"])
+    plain = api(
+        cf, "POST", records, json={"type": "A", "name": "p.example.com", "content": "192.0.2.5"}
+    )
+    assert (plain.json()["result"]["comment"], plain.json()["result"]["tags"]) == (None, [])
+    txt_id = cf.add_record(ZONE, "TXT", "t", "v", comment="old", tags=["k:v"])
+
+    resp = api(
+        cf,
+        "POST",
+        f"{records}/batch",
+        json={
+            "patches": [
+                {"id": made["id"], "ttl": 3600, "data": {**srv, "target": "new.example.net"}}
+            ],
+            "puts": [{"id": txt_id, "type": "TXT", "name": "t.example.com", "content": "w"}],
+            "posts": [
+                {
+                    "type": "TXT",
+                    "name": "n.example.com",
+                    "content": "x",
+                    "comment": "",
+                    "tags": ["empty:"],
+                }
+            ],
+        },
+    )
+
+    assert resp.status_code == 200, resp.json()
+    listed = {r["name"]: r for r in api(cf, "GET", records).json()["result"]}
+    patched = listed["_autodiscover._tcp.example.com"]
+    assert patched["id"] == made["id"] and patched["data"]["target"] == "new.example.net"
+    assert (patched["ttl"], patched["comment"], patched["tags"]) == (
+        3600,
+        "mail team",
+        ["team:mail", "ticket:INC-1:2"],
+    )
+    assert (listed["t.example.com"]["comment"], listed["t.example.com"]["tags"]) == (None, [])
+    assert (listed["n.example.com"]["comment"], listed["n.example.com"]["tags"]) == ("", ["empty:"])
+    assert listed == {r["name"]: r for r in cf.records(ZONE)}
+    one = api(cf, "PATCH", f"{records}/{made['id']}", json={"comment": "changed"}).json()
+    assert one["result"]["comment"] == "changed" and one["result"]["tags"] == patched["tags"]
 
 
 # ----------------------------------------------------------------- faults

@@ -23,6 +23,25 @@ Error codes follow the real API where known (10000 auth, 971 rate limit, 7000
 no route, 7003 unknown object, 81044 record missing, 81053/81054 CNAME
 conflicts, 81058 identical record, 9004 not proxiable); the rest are modelled
 on it and listed in the ``E_*`` constants below.
+
+Record metadata (``comment``, ``tags``) is kept and returned on every record
+(create, batch posts/patches/puts, list), ``null``/``[]`` when unset, and
+never affects DNS. Shapes as Cloudflare documents them ("Record attributes"):
+a comment is a string without newline or carriage return; tags are a list of
+``name:value`` strings whose name holds only letters, digits, ``-`` and ``_``
+and whose value follows the comment rules. Assumptions about the real API,
+where its documentation says nothing exact:
+
+- comments are limited to 100 characters (the Free plan's limit; paid plans
+  allow more, the fake does not model plans here); a tag's value may be empty;
+- PATCH (alone or as batch ``patches``) keeps every field it does not name,
+  comment and tags included; PUT (and ``puts``) replaces the whole record, so
+  a PUT without them clears them;
+- a batch that names one record id twice among ``deletes``/``patches``/``puts``
+  fails as a whole: a second delete of an id finds no record (81044, as the
+  real transaction fails), and so does a patch or put of a deleted id. Two
+  patches or puts of one id are refused too (400): the real API may apply
+  them in turn, but no client of ours has a reason to send them.
 """
 
 from __future__ import annotations
@@ -354,6 +373,22 @@ def _valid_hostname(name: str, *, wildcard: bool = False) -> bool:
     if wildcard and labels[0] == "*":
         labels = labels[1:]
     return bool(labels) and all(_LABEL.match(label) for label in labels)
+
+
+def _valid_comment(value: Any) -> bool:
+    """A record comment: a string of at most 100 characters, no newline or carriage return."""
+    return isinstance(value, str) and len(value) <= 100 and not set(value) & {"\n", "\r"}
+
+
+_TAG_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _valid_tag(value: Any) -> bool:
+    """A record tag: ``name:value``, the name of letters, digits, ``-``, ``_``."""
+    if not isinstance(value, str) or ":" not in value:
+        return False
+    name, text = value.split(":", 1)
+    return bool(_TAG_NAME.match(name)) and not set(text) & {"\n", "\r"}
 
 
 def _is_int(value: Any) -> bool:
@@ -1173,11 +1208,19 @@ class FakeCloudflare:
             ttl = 1  # proxied records are always automatic TTL
 
         comment = body.get("comment")
-        if comment is not None and (not isinstance(comment, str) or len(comment) > 100):
-            raise ApiError(400, E_BAD_BODY, "comment must be a string of at most 100 chars")
+        if comment is not None and not _valid_comment(comment):
+            raise ApiError(
+                400,
+                E_BAD_BODY,
+                "comment must be a string of at most 100 characters without newlines",
+            )
         tags = body.get("tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise ApiError(400, E_BAD_BODY, "tags must be a list of strings")
+        if not isinstance(tags, list) or not all(_valid_tag(t) for t in tags):
+            raise ApiError(
+                400,
+                E_BAD_BODY,
+                "tags must be a list of name:value strings (the name letters, digits, - and _)",
+            )
         settings = body.get("settings", {})
         if not isinstance(settings, dict):
             raise ApiError(400, E_BAD_BODY, "settings must be an object")
@@ -1556,6 +1599,7 @@ class FakeCloudflare:
                 E_BATCH_LIMIT,
                 f"Batch of {total} operations exceeds the limit of {self.batch_limit}",
             )
+        self._check_batch_ids(ops)
         scratch = copy.deepcopy(self._records[zone_id])
         result: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
         for kind in kinds:
@@ -1566,6 +1610,31 @@ class FakeCloudflare:
                     raise ApiError(400, e.code, f"{kind}[{index}]: {e.message}") from e
         self._records[zone_id] = scratch
         return 200, _envelope(copy.deepcopy(result))
+
+    @staticmethod
+    def _check_batch_ids(ops: dict[str, list[Any]]) -> None:
+        """Refuse a batch that names one record id twice (see the module docstring)."""
+        seen: dict[Any, str] = {}
+        for kind in ("deletes", "patches", "puts"):
+            for index, item in enumerate(ops[kind]):
+                record_id = item.get("id")
+                if record_id is None or not isinstance(record_id, str):
+                    continue  # refused with its own message when the batch runs
+                where = f"{kind}[{index}]"
+                first = seen.get(record_id)
+                if first is None:
+                    seen[record_id] = where
+                elif first.startswith("deletes"):
+                    raise ApiError(
+                        400,
+                        E_RECORD_NOT_FOUND,
+                        f"{where}: Record does not exist ({first} deleted {record_id} in this "
+                        "batch).",
+                    )
+                else:
+                    raise ApiError(
+                        400, E_BAD_BODY, f"{where}: record {record_id} is already in {first}"
+                    )
 
     def _batch_op(
         self,
