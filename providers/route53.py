@@ -1,20 +1,52 @@
-"""Route53, through octodns-route53: retries for throttling, and no zone creation.
+"""Route53, through octodns-route53, reading and changing hosted zones as they really are.
 
-octodns-route53 already sends one atomic ChangeResourceRecordSets batch per
-zone and decodes ``\\052`` wildcards; it would also create a missing hosted
-zone during apply, which we refuse. botocore retries throttling and transient
-errors ("standard" mode: backoff capped at 20 s); what still fails is reported
-in one line naming the zone and what to do.
+What octodns-route53 (1.3.1) does that we change:
+
+- It reads one record set per (name, type): of two weighted ``_autodiscover._tcp``
+  SRV sets, one right and one pointing at an old server, it saw only the first
+  and planned nothing. Routing-policy sets (``SetIdentifier``: weighted,
+  latency, failover, geolocation, geoproximity, IP-based, multivalue) of a
+  (name, type) are read here as one record whose values are the union of every
+  set's values, with the sets themselves, exactly as listed, under
+  ``octodns: {route53: {record_sets: [...]}}`` (the JSON plan shows them).
+- It deletes such records without their ``SetIdentifier`` (Route53 refuses the
+  batch). A Delete or Update of a (name, type) with routing-policy sets, or of
+  an alias record (octoDNS type ``Route53Provider/ALIAS``), deletes each set
+  exactly as the plan read it (routing fields, health check, TTL, values or
+  alias target); an Update then creates the new plain set, all in the zone's
+  one ChangeBatch. If a set changed since the plan, Route53 refuses the whole
+  batch and nothing is written. Plain sets are planned and changed by
+  octodns-route53 unchanged.
+- Sets that make up an octoDNS "dynamic" record (owners ``_octodns-...`` and
+  the rule sets whose alias targets point there) stay octodns-route53's.
+- A public and a private hosted zone of the same name stopped every zone
+  ("Multiple zones named"). Only public hosted zones are read and changed
+  unless ``private_zones: true``. Two hosted zones of the same name and kind
+  stop a run only when it plans that zone, with one line saying so.
+- It would create a missing hosted zone during apply, which we refuse.
+- Each populate records the complete view of the zone (every owner and type,
+  alias sets as their DNS type, ``\\052`` read as ``*``) for the policy
+  (:mod:`providers.liveview`), from the record sets it already listed.
+
+botocore retries throttling and transient errors ("standard" mode: backoff
+capped at 20 s); what still fails is reported in one line naming the zone and
+what to do.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import threading
 
 from botocore.exceptions import BotoCoreError, ClientError
+from octodns.record import Record, Update
 from octodns_route53 import Route53Provider as _Route53Provider
+from octodns_route53.provider import Route53ProviderException, _octal_replace
+from octodns_route53.record import Route53AliasRecord
 
 from .errors import AutodiscoverError, ZoneMissingError
+from .liveview import LiveViewMixin
 
 THROTTLED = {
     "Throttling",
@@ -32,23 +64,137 @@ DENIED = {
     "UnrecognizedClientException",
 }
 
+ALIAS_TYPE = Route53AliasRecord._type
+#: octodns-route53 gives alias records this TTL (Route53 keeps none for them)
+ALIAS_TTL = 942942942
+#: how octodns-route53 names the sets of its own dynamic records
+DYNAMIC_PREFIX = "_octodns-"
+
 
 class Route53Error(AutodiscoverError):
     """Route53 refused, throttled on every attempt, or could not be reached."""
 
 
-class Route53Provider(_Route53Provider):
-    """Credentials from the standard AWS chain; ``client_max_attempts`` defaults to 10."""
+def _flag(value, option: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0", ""):
+        return False
+    raise Route53Error(f"Route53 provider option {option} must be true or false, not {value!r}")
 
-    def __init__(self, id: str, *args, client_max_attempts: int = 10, **kwargs) -> None:
+
+def owner(rrset: dict) -> str:
+    """The set's absolute owner name with Route53's octal escapes (``\\052``) decoded."""
+    return _octal_replace(rrset["Name"])
+
+
+def is_upstream_dynamic(rrset: dict) -> bool:
+    """Part of an octoDNS dynamic record, as octodns-route53 writes and reads them: sets
+    owned by ``_octodns-<pool>-...`` names, and the rule sets at the record's own name
+    whose alias target is such a name (their SetIdentifiers ``<rule>-<geo>`` and
+    ``<pool>-<nnn>`` are only parsed for these)."""
+    if owner(rrset).startswith(DYNAMIC_PREFIX):
+        return True
+    target = (rrset.get("AliasTarget") or {}).get("DNSName", "")
+    return _octal_replace(target).startswith(DYNAMIC_PREFIX)
+
+
+def is_routed(sets: list[dict]) -> bool:
+    """Several sets behind one (name, type): a routing policy (SetIdentifier)."""
+    return any("SetIdentifier" in s for s in sets)
+
+
+def _set_key(rrset: dict) -> str:
+    return rrset.get("SetIdentifier", "")
+
+
+def _unique(values) -> list:
+    seen, out = set(), []
+    for value in values:
+        key = json.dumps(value, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
+class Route53Provider(LiveViewMixin, _Route53Provider):
+    """Credentials from the standard AWS chain.
+
+    Options besides octodns-route53's:
+
+    - ``client_max_attempts`` (default 10): botocore attempts per API call.
+    - ``private_zones`` (default ``false``): which hosted zones this provider
+      reads and changes. ``false``: public hosted zones only (a private zone of
+      the same name, split horizon, is ignored and never touched); ``true``:
+      private hosted zones only (configure a second provider entry for them).
+      Replaces octodns-route53's ``private``.
+    """
+
+    def __init__(
+        self,
+        id: str,
+        *args,
+        client_max_attempts: int = 10,
+        private_zones: bool = False,
+        **kwargs,
+    ) -> None:
+        if "private" in kwargs:
+            raise Route53Error(
+                f"Route53 provider {id}: use private_zones (true or false) instead of private"
+            )
         self.client_max_attempts = client_max_attempts
+        self.private_zones = _flag(private_zones, "private_zones")
         self._zone_id_lock = threading.Lock()
-        super().__init__(id, *args, client_max_attempts=client_max_attempts, **kwargs)
+        super().__init__(
+            id,
+            *args,
+            client_max_attempts=client_max_attempts,
+            private=self.private_zones,
+            **kwargs,
+        )
+        #: names held by more than one hosted zone of the kind we manage
+        self._r53_duplicates: set[str] = set()
+
+    # -- hosted zones -------------------------------------------------------------
+
+    def update_r53_zones(self, name):
+        """List the account's hosted zones once; a duplicate name stops only that zone."""
+        if self._r53_zones is not None or self.get_zones_by_name or self.vpc_id is not None:
+            return super().update_r53_zones(name)
+        zones: dict[str, str] = {}
+        duplicates: set[str] = set()
+        params: dict = {}
+        while True:
+            resp = self._conn.list_hosted_zones(**params)
+            for hosted in resp["HostedZones"]:
+                private = hosted.get("Config", {}).get("PrivateZone", False)
+                if private != self.private:
+                    continue
+                zone_name = _octal_replace(hosted["Name"])
+                if zone_name in zones:
+                    duplicates.add(zone_name)
+                zones.setdefault(zone_name, hosted["Id"])
+            if not resp.get("IsTruncated"):
+                break
+            params["Marker"] = resp["NextMarker"]
+        self._r53_duplicates = duplicates
+        self._r53_zones = zones
 
     def _get_zone_id(self, name, create=False):
         # octoDNS plans zones in parallel: unlocked, each worker lists every hosted zone
         with self._zone_id_lock:
             zone_id = super()._get_zone_id(name, create=False)
+        if name in self._r53_duplicates:
+            kind = "private" if self.private_zones else "public"
+            raise Route53Error(
+                f"Route53 failed reading zone {name}: the account has several {kind} hosted "
+                f"zones named {name}, so which one serves it is unclear; delete the unused one; "
+                "nothing written"
+            )
         if create and not zone_id:
             raise ZoneMissingError(
                 f"zone {name} has no Route53 hosted zone; create it there first "
@@ -56,11 +202,135 @@ class Route53Provider(_Route53Provider):
             )
         return zone_id
 
+    # -- reading ------------------------------------------------------------------
+
     def populate(self, zone, target=False, lenient=False):
         try:
-            return super().populate(zone, target=target, lenient=lenient)
+            exists = super().populate(zone, target=target, lenient=lenient)
+            zone_id = self._get_zone_id(zone.name) if exists else None
+            rrsets = self._load_records(zone_id) if zone_id else None  # cached: no new call
         except (ClientError, BotoCoreError) as e:
             raise self._explain(zone.name, "reading", e) from None
+        except Route53ProviderException as e:
+            raise self._explain(zone.name, "reading", e) from None
+        if rrsets is None:
+            self.remember_live(zone.name, None)
+            return exists
+        self.remember_live(zone.name, ((owner(r), r["Type"]) for r in rrsets))
+        for (name, _type), sets in self.record_sets(zone, rrsets).items():
+            if is_routed(sets):
+                record = self._routed_record(zone, name, _type, sets, lenient)
+                zone.add_record(record, replace=True, lenient=lenient)
+        return exists
+
+    def record_sets(self, zone, rrsets) -> dict[tuple[str, str], list[dict]]:
+        """The Route53 sets behind each plain or alias octoDNS record of ``zone``, by
+        (name, octoDNS type), as listed: alias sets of a name (any DNS type) are one
+        ``Route53Provider/ALIAS`` record, as octodns-route53 reads them. Sets of its
+        dynamic records, traffic-policy sets and unsupported types are left out."""
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for rrset in rrsets:
+            if (
+                rrset["Type"] not in self.SUPPORTS
+                or "TrafficPolicyInstanceId" in rrset
+                or is_upstream_dynamic(rrset)
+            ):
+                continue
+            name = zone.hostname_from_fqdn(owner(rrset))
+            _type = ALIAS_TYPE if "AliasTarget" in rrset else rrset["Type"]
+            groups.setdefault((name, _type), []).append(rrset)
+        return groups
+
+    def _set_data(self, _type: str, sets: list[dict], zone_name: str) -> dict:
+        if _type == ALIAS_TYPE:
+            return dict(self._data_for_route53_alias(sets, zone_name), ttl=ALIAS_TTL)
+        return getattr(self, f"_data_for_{_type}")(sets[0])
+
+    def _routed_record(self, zone, name, _type, sets, lenient):
+        """One record for every routing-policy set of (name, type): the union of their
+        values (single-value types such as CNAME: the first set's), TTL of the first set
+        (by SetIdentifier), and the sets as listed under ``octodns.route53.record_sets``."""
+        ordered = sorted(sets, key=_set_key)
+        if _type == ALIAS_TYPE:
+            data = self._set_data(_type, ordered, zone.name)
+            data["values"] = _unique(data["values"])
+        else:
+            datas = [self._set_data(_type, [s], zone.name) for s in ordered]
+            data = dict(datas[0])
+            if "values" in data:
+                data["values"] = _unique(v for d in datas for v in d["values"])
+        data["octodns"] = {"route53": {"record_sets": copy.deepcopy(ordered)}}
+        return Record.new(zone, name, data, source=self, lenient=lenient)
+
+    def _data_for_route53_alias(self, rrsets, zone_name):
+        """As octodns-route53, but a target outside the zone that it does not know as an
+        AWS service keeps its full name (it cut the zone's length off it)."""
+        data = super()._data_for_route53_alias(rrsets, zone_name)
+        zone = zone_name.lower()
+        for value, rrset in zip(data["values"], rrsets, strict=True):
+            target = rrset["AliasTarget"]["DNSName"]
+            decoded = _octal_replace(target).lower()
+            in_zone = decoded == zone or decoded.endswith("." + zone)
+            if not Route53AliasRecord.is_service_alias(target) and not in_zone:
+                value["name"] = target
+        return data
+
+    # -- planning -----------------------------------------------------------------
+
+    def _extra_changes(self, desired, changes, **kwargs):
+        """An owned (name, type) served by routing-policy sets is rewritten as the declared
+        plain set unless every set already answers exactly what is declared."""
+        extras = super()._extra_changes(desired, changes, **kwargs)
+        existing = kwargs.get("existing")
+        zone_id = self._get_zone_id(desired.name) if existing is not None else None
+        if not zone_id:
+            return extras
+        groups = self.record_sets(desired, self._load_records(zone_id))
+        planned = {(c.record.name, c.record._type) for c in [*changes, *extras]}
+        current = {(r.name, r._type): r for r in existing.records}
+        for record in desired.records:
+            key = (record.name, record._type)
+            sets = groups.get(key)
+            if key in planned or key not in current or not sets or not is_routed(sets):
+                continue
+            if getattr(record, "dynamic", False) or record._type == ALIAS_TYPE:
+                continue
+            for rrset in sets:
+                data = self._set_data(record._type, [rrset], desired.name)
+                served = Record.new(existing, record.name, data, source=self, lenient=True)
+                if served.changes(record, self):
+                    extras.append(Update(current[key], record))
+                    break
+        return extras
+
+    # -- writing ------------------------------------------------------------------
+
+    def _exact_sets(self, record, existing_rrsets) -> list[dict] | None:
+        """The listed sets to delete for ``record`` when octodns-route53 cannot rebuild
+        them from its values (routing-policy sets, alias sets); None otherwise."""
+        if getattr(record, "dynamic", False):
+            return None
+        sets = self.record_sets(record.zone, existing_rrsets).get((record.name, record._type))
+        if not sets or (record._type != ALIAS_TYPE and not is_routed(sets)):
+            return None
+        return sorted(sets, key=_set_key)
+
+    @staticmethod
+    def _deletes(sets: list[dict]) -> list[dict]:
+        return [{"Action": "DELETE", "ResourceRecordSet": copy.deepcopy(s)} for s in sets]
+
+    def _mod_Delete(self, change, zone_id, existing_rrsets, collection_id=None):
+        sets = self._exact_sets(change.existing, existing_rrsets)
+        if sets is None:
+            return super()._mod_Delete(change, zone_id, existing_rrsets, collection_id)
+        return self._deletes(sets)
+
+    def _mod_Update(self, change, zone_id, existing_rrsets, collection_id=None):
+        sets = self._exact_sets(change.existing, existing_rrsets)
+        if sets is None:
+            return super()._mod_Update(change, zone_id, existing_rrsets, collection_id)
+        new = self._gen_records(change.new, zone_id, creating=True, collection_id=collection_id)
+        return self._deletes(sets) + self._gen_mods("CREATE", new, existing_rrsets)
 
     def _apply(self, plan):
         try:
@@ -86,7 +356,12 @@ class Route53Provider(_Route53Provider):
                 )
             elif code in DENIED:
                 text += "; check the AWS credentials (or role) and their route53 permissions"
-        else:  # no answer, no connection, no credentials
+            elif code == "InvalidChangeBatch":
+                text += (
+                    "; the record sets are not what the plan read (changed since?), so "
+                    "Route53 refused the whole batch and nothing was written"
+                )
+        elif not isinstance(error, Route53ProviderException):  # no answer, connection, creds
             text = f"{type(error).__name__}: {text}"
         if what == "changing":
             text += "; run plan again to see what is left"
