@@ -113,7 +113,28 @@ def _value_text(data: dict | None) -> str:
             parts.append(" ".join(str(v) for v in value.values()))
         else:
             parts.append(str(value))
-    return f"{' | '.join(parts)} (ttl {data.get('ttl')})"
+    text = f"{' | '.join(parts)} (ttl {data.get('ttl')})"
+    sets = ((data.get("octodns") or {}).get("route53") or {}).get("record_sets")
+    if sets:
+        text += f" in {len(sets)} Route53 record sets: " + "; ".join(_route53_set(r) for r in sets)
+    return text
+
+
+_ROUTING = ("Weight", "Region", "Failover", "GeoLocation", "GeoProximityLocation", "CidrRouting")
+
+
+def _route53_set(rrset: dict) -> str:
+    """One Route53 record set as it exists: its SetIdentifier, routing and values."""
+    routing = [f"{k} {rrset[k]}" for k in _ROUTING if k in rrset]
+    if rrset.get("MultiValueAnswer"):
+        routing.append("multivalue")
+    values = [r.get("Value", "") for r in rrset.get("ResourceRecords") or []]
+    if "AliasTarget" in rrset:
+        values = [f"alias {rrset['AliasTarget'].get('DNSName', '')}"]
+    head = f"'{rrset.get('SetIdentifier', '')}'"
+    if routing:
+        head += f" ({', '.join(routing)})"
+    return f"{head} {' | '.join(values)}"
 
 
 _SIGNS = {"create": "+", "update": "~", "delete": "-"}

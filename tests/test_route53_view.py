@@ -177,6 +177,9 @@ def test_weighted_srv_sets_are_all_planned_and_replaced_in_one_batch(moto_route5
     assert text.returncode == 0, text.stderr
     was = next(line for line in text.stdout.splitlines() if "was:" in line)
     assert SRV_TARGET in was and "old-exchange.example.net." in was, text.stdout
+    assert "in 2 Route53 record sets" in was, was
+    for rrset in before_srv:
+        assert f"'{rrset['SetIdentifier']}' (Weight {rrset['Weight']})" in was, was
 
     batches = Batches(monkeypatch)
     out = cli(ws, r53.env, "apply")
