@@ -2,8 +2,11 @@
 
 octoDNS's YamlProvider and octodns-bind's ZoneFileProvider rewrite a whole
 zone from the plan, which would wipe every record the policy hides. This
-provider instead reads the whole file, changes only the (name, type) sets in
-the plan, keeps every other record, bumps the SOA serial and replaces the file
+provider instead edits the file line by line (:mod:`providers.zonetext`): only
+the lines of the planned (name, type) sets and the SOA serial token change;
+comments, directives, layout and every other record stay byte for byte.
+``$INCLUDE`` files and ``$GENERATE`` are never rewritten: a plan that needs
+them is refused. dnspython re-reads the result before it replaces the file
 atomically (temporary file, fsync, rename), keeping its mode.
 
 ``seed_directory`` holds shipped example zones: a zone without a live file is
@@ -22,26 +25,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dns.exception
-import dns.name
-import dns.rdata
-import dns.rdataclass
-import dns.rdataset
 import dns.rdatatype
 import dns.zone
 from octodns.provider.base import BaseProvider
 from octodns.record import Record
 from octodns.record.rr import Rrset
 
-from .errors import AutodiscoverError
+from .liveview import LiveViewMixin
+from .zonetext import Change, ZoneFileError, apply_changes, load_zone, read_text
+
+__all__ = ["ZoneFileError", "ZoneFileProvider"]
 
 LOCK_TIMEOUT = 60.0
 
 
-class ZoneFileError(AutodiscoverError):
-    """A live zone file cannot be read, locked or written."""
-
-
-class ZoneFileProvider(BaseProvider):
+class ZoneFileProvider(LiveViewMixin, BaseProvider):
     """Reads and edits ``<directory>/<zone><extension>`` BIND zone files."""
 
     SUPPORTS_GEO = False
@@ -93,10 +91,19 @@ class ZoneFileProvider(BaseProvider):
                 }
         return sorted(names)
 
-    def _load(self, path: Path, zone_name: str) -> dns.zone.Zone:
+    def _text(self, path: Path, zone_name: str) -> str:
         try:
-            return dns.zone.from_file(str(path), origin=zone_name, relativize=True)
-        except (dns.exception.DNSException, OSError, ValueError) as e:
+            return read_text(path)
+        except (OSError, UnicodeDecodeError) as e:
+            raise ZoneFileError(
+                f"{path}: cannot read zone {zone_name} ({e}); fix the file"
+            ) from None
+
+    def _load(self, path: Path, zone_name: str) -> dns.zone.Zone:
+        text = self._text(path, zone_name)
+        try:
+            return load_zone(text, zone_name, path.parent, str(path))
+        except (dns.exception.DNSException, OSError, ValueError, KeyError) as e:
             raise ZoneFileError(
                 f"{path}: cannot read zone {zone_name} ({e}); fix the file"
             ) from None
@@ -106,19 +113,23 @@ class ZoneFileProvider(BaseProvider):
     def populate(self, zone, target=False, lenient=False):
         path = self._read_path(zone.name)
         if path is None:
+            self.remember_live(zone.name, None)
             return False
         dz = self._load(path, zone.name)
         origin = dz.origin
+        pairs = []
         for name, node in dz.nodes.items():
             fqdn = name.derelativize(origin).to_text().lower()
             for rdataset in node.rdatasets:
                 _type = dns.rdatatype.to_text(rdataset.rdtype)
+                pairs.append((fqdn, _type))  # every type: the policy's view of the name
                 if _type not in self.SUPPORTS:
                     continue  # never owned; left untouched in the file
                 rdatas = [rd.to_text(origin=origin, relativize=False) for rd in rdataset]
                 rrset = Rrset(fqdn, _type, rdataset.ttl, rdatas)
                 record = Record.from_rrset(zone, rrset, lenient=True, source=self)
                 zone.add_record(record, lenient=True, replace=True)
+        self.remember_live(zone.name, pairs)
         return True
 
     def _apply(self, plan) -> None:
@@ -130,25 +141,11 @@ class ZoneFileProvider(BaseProvider):
                 raise ZoneFileError(
                     f"zone {zone_name} vanished from {live} before apply; nothing written"
                 )
-            dz = self._load(path, zone_name)
-            origin = dz.origin
-            for change in plan.changes:  # sorted: deletes first
-                record = change.record
-                name = dns.name.from_text(record.name, origin) if record.name else origin
-                name = name.relativize(origin)
-                rdtype = dns.rdatatype.from_text(record._type)
-                if change.new is None:
-                    dz.delete_rdataset(name, rdtype)
-                    continue
-                rdatas = change.new.to_rrset().rdatas
-                rdataset = dns.rdataset.from_text_list(
-                    dns.rdataclass.IN, rdtype, change.new.ttl, rdatas, origin=origin,
-                    relativize=True,
-                )  # fmt: skip
-                dz.replace_rdataset(name, rdataset)
-            _bump_serial(dz)
+            text = self._text(path, zone_name)
+            changes = [_change(change) for change in plan.changes]
+            new_text = apply_changes(text, zone_name, path, live, changes)
             mode = path.stat().st_mode & 0o777 if path == live else 0o644
-            _write_atomically(live, dz, mode)
+            _write_atomically(live, new_text, mode)
 
     @contextmanager
     def locked(self, zone_name: str):
@@ -174,25 +171,22 @@ class ZoneFileProvider(BaseProvider):
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _bump_serial(dz: dns.zone.Zone) -> None:
-    node = dz.get_node(dns.name.empty)
-    soa_set = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.SOA) if node else None
-    if not soa_set:
-        return
-    soa = soa_set[0]
-    new = soa.replace(serial=(soa.serial + 1) % 2**32)
-    rdataset = dns.rdataset.Rdataset(dns.rdataclass.IN, dns.rdatatype.SOA)
-    rdataset.add(new, soa_set.ttl)
-    dz.replace_rdataset(dns.name.empty, rdataset)
+def _change(change) -> Change:
+    """The editor's view of an octoDNS Create/Update/Delete."""
+    record = change.record
+    if change.new is None:
+        return Change(record.name, record._type)
+    rrset = change.new.to_rrset()
+    return Change(record.name, record._type, rrset.ttl, tuple(rrset.rdatas))
 
 
-def _write_atomically(path: Path, dz: dns.zone.Zone, mode: int) -> None:
+def _write_atomically(path: Path, text: str, mode: int) -> None:
     """Write a complete new file beside the old one, then rename over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as fh:
-            dz.to_file(fh, relativize=True, want_origin=True)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
