@@ -24,10 +24,10 @@ EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
 DEFAULT_CONFIG = "config/local.yaml"
 #: command modules in providers/ that register their own subcommand
 EXTRA_COMMANDS: tuple[str, ...] = (
-    "providers.confirm",
-    "providers.doctor",
-    "providers.importer",
-    "providers.statuspage",
+    "providers.live.confirm",
+    "providers.live.doctor",
+    "providers.planner.importer",
+    "providers.live.statuspage",
 )
 
 
@@ -73,8 +73,8 @@ def _setup_logging(debug: bool) -> None:
 
 
 def cmd_plan(args) -> int:
-    from providers.engine import Engine
-    from providers.render import render_json, render_markdown, render_text
+    from providers.planner.engine import Engine
+    from providers.planner.render import render_json, render_markdown, render_text
 
     engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
     result = engine.plan()
@@ -97,8 +97,8 @@ def cmd_plan(args) -> int:
 
 
 def cmd_apply(args) -> int:
-    from providers.engine import Engine
-    from providers.render import render_text
+    from providers.planner.engine import Engine
+    from providers.planner.render import render_text
 
     if args.plan and args.checksum:
         raise UsageError("give --checksum or --plan, not both")
@@ -136,7 +136,7 @@ def cmd_apply(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from providers.engine import validate_offline
+    from providers.planner.engine import validate_offline
 
     count = validate_offline(Path(args.config))
     print(f"ok: {count} email domain(s) declared validly for {args.config}")
@@ -144,9 +144,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from providers.configuration import known_provider_ids, prepare
-    from providers.engine import load_processor_catalog
-    from providers.repository import add_declaration
+    from providers.planner.configuration import known_provider_ids, prepare
+    from providers.planner.engine import load_processor_catalog
+    from providers.planner.repository import add_declaration
 
     config_path = Path(args.config)
     known = known_provider_ids(config_path.parent)
@@ -182,7 +182,7 @@ def _describe(error: BaseException) -> str:
             ".venv/bin/python plan.py (or any make target)"
         )
     try:
-        from providers.engine import describe
+        from providers.planner.engine import describe
     except Exception:  # the package itself failed to import
         return f"{type(error).__name__}: {' '.join(str(error).split())}"
     return describe(error)

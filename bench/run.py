@@ -721,9 +721,17 @@ def bench_backend(name: str, n: int, args, root: Path, env0: dict[str, str]) -> 
 #: (file suffix, function, what it is) reported from both profiles when present
 PROFILE_POINTS = [
     ("plan.py", "build_parser", "plan.py: CLI parser (imports confirm/doctor/importer)"),
-    ("providers/engine.py", "open", "plan.py: Engine.open (checks + Manager)"),
-    ("providers/configuration.py", "prepare", "plan.py: prepare (offline zone-file checks)"),
-    ("providers/repository.py", "load_zone_yaml", "plan.py: strict YAML parse of zone files"),
+    ("providers/planner/engine.py", "open", "plan.py: Engine.open (checks + Manager)"),
+    (
+        "providers/planner/configuration.py",
+        "prepare",
+        "plan.py: prepare (offline zone-file checks)",
+    ),
+    (
+        "providers/planner/repository.py",
+        "load_zone_yaml",
+        "plan.py: strict YAML parse of zone files",
+    ),
     ("octodns/manager.py", "__init__", "octoDNS Manager set-up"),
     ("octodns/manager.py", "sync", "octoDNS Manager.sync (populate + plan every zone)"),
     ("octodns/provider/yaml.py", "populate", "octoDNS YamlProvider.populate (zones/)"),
@@ -737,8 +745,8 @@ PROFILE_POINTS = [
     ),
     ("providers/processor.py", "process_plan", "processor: plan guard"),
     ("octodns/processor/filter.py", "_process", "octoDNS name/type filters (baseline)"),
-    ("providers/render.py", "build_report", "report (reasons, checksum)"),
-    ("providers/render.py", "render_json", "JSON rendering"),
+    ("providers/planner/render.py", "build_report", "report (reasons, checksum)"),
+    ("providers/planner/render.py", "render_json", "JSON rendering"),
     ("octodns/provider/plan.py", "run", "octoDNS PlanLogger output"),
 ]
 

@@ -34,8 +34,8 @@ from octodns_bind import (
     Rfc2136Provider as _Rfc2136Provider,
 )
 
-from .errors import AutodiscoverError, ZoneMissingError
-from .liveview import LiveViewMixin
+from .core.errors import AutodiscoverError, ZoneMissingError
+from .core.liveview import LiveViewMixin
 
 
 class BindError(AutodiscoverError):

@@ -6,7 +6,7 @@ What octodns-cloudflare does that we change:
   account's zone list, so "does the zone exist" is never guessed. The same one
   records read also gives the complete view of the zone (every owner with
   every type, the ones octodns-cloudflare does not support included) that the
-  policy decides existence and zone cuts from (:mod:`providers.liveview`).
+  policy decides existence and zone cuts from (:mod:`providers.core.liveview`).
 - On 429 it sleeps a fixed 300 s and ignores ``Retry-After``; 401 is a bare
   HTTPError; connection errors are not retried. We retry a bounded number of
   times with exponential backoff, honour ``Retry-After`` (capped), and turn
@@ -46,8 +46,8 @@ from octodns_cloudflare import (
 )
 from octodns_cloudflare import CloudflareProvider as _CloudflareProvider
 
-from .errors import AutodiscoverError, UnsafePlanError, ZoneMissingError
-from .liveview import LiveViewMixin
+from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError
+from .core.liveview import LiveViewMixin
 
 #: Cloudflare's documented maximum records per batch on the Free plan.
 BATCH_LIMIT = 200

@@ -37,8 +37,8 @@ import requests
 from octodns_powerdns import PowerDnsProvider as _PowerDnsProvider
 from requests import HTTPError
 
-from .errors import AutodiscoverError, ZoneMissingError
-from .liveview import LiveViewMixin, relative_name
+from .core.errors import AutodiscoverError, ZoneMissingError
+from .core.liveview import LiveViewMixin, relative_name
 
 
 class PowerDnsAuthError(AutodiscoverError):

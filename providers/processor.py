@@ -16,11 +16,11 @@ from octodns.processor.base import BaseProcessor
 from octodns.provider.plan import Plan, UnsafePlan
 from octodns.record import Record
 
-from .catalog import load_catalog
-from .declarations import declaration_from_record
-from .errors import DeclarationError, UnsafePlanError, ZoneMissingError
-from .liveview import LiveZone
-from .policy import SHIELD_TEXT, ZoneAnalysis, analyze
+from .core.catalog import load_catalog
+from .core.declarations import declaration_from_record
+from .core.errors import DeclarationError, UnsafePlanError, ZoneMissingError
+from .core.liveview import LiveZone
+from .core.policy import SHIELD_TEXT, ZoneAnalysis, analyze
 
 DEFAULT_MAX_DELETES = 5
 

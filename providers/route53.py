@@ -26,7 +26,7 @@ What octodns-route53 (1.3.1) does that we change:
 - It would create a missing hosted zone during apply, which we refuse.
 - Each populate records the complete view of the zone (every owner and type,
   alias sets as their DNS type, ``\\052`` read as ``*``) for the policy
-  (:mod:`providers.liveview`), from the record sets it already listed.
+  (:mod:`providers.core.liveview`), from the record sets it already listed.
 
 botocore retries throttling and transient errors ("standard" mode: backoff
 capped at 20 s); what still fails is reported in one line naming the zone and
@@ -45,8 +45,8 @@ from octodns_route53 import Route53Provider as _Route53Provider
 from octodns_route53.provider import Route53ProviderException, _octal_replace
 from octodns_route53.record import Route53AliasRecord
 
-from .errors import AutodiscoverError, ZoneMissingError
-from .liveview import LiveViewMixin
+from .core.errors import AutodiscoverError, ZoneMissingError
+from .core.liveview import LiveViewMixin
 
 THROTTLED = {
     "Throttling",

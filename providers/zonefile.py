@@ -31,7 +31,7 @@ from octodns.provider.base import BaseProvider
 from octodns.record import Record
 from octodns.record.rr import Rrset
 
-from .liveview import LiveViewMixin
+from .core.liveview import LiveViewMixin
 from .zonetext import Change, ZoneFileError, apply_changes, load_zone, read_text
 
 __all__ = ["ZoneFileError", "ZoneFileProvider"]

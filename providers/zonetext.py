@@ -36,7 +36,7 @@ import dns.rdatatype
 import dns.ttl
 import dns.zone
 
-from .errors import AutodiscoverError
+from .core.errors import AutodiscoverError
 
 IN = dns.rdataclass.IN
 SOA = dns.rdatatype.SOA

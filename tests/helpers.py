@@ -12,7 +12,7 @@ from octodns.record import Record
 from octodns.record.rr import Rrset
 from octodns.zone import Zone
 
-from providers.liveview import LiveZone
+from providers.core.liveview import LiveZone
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable

@@ -2,7 +2,7 @@
 
 Against the strict local Cloudflare API server (tests/fakes/cloudflare_api.py),
 seeded through its own store, never through our code. Plans and applies go
-through ``plan.py`` (a subprocess, as a user runs it) or ``providers.engine.Engine``
+through ``plan.py`` (a subprocess, as a user runs it) or ``providers.planner.engine.Engine``
 with config/octodns.yaml and zone files written by ``plan.py add``.
 
 The user's report: a correct ``_autodiscover._tcp`` SRV carrying a ``comment``
@@ -29,8 +29,8 @@ from octodns_cloudflare import CloudflareError
 from octodns_cloudflare import CloudflareProvider as UpstreamProvider
 
 from providers.cloudflare import CloudflareProvider
-from providers.engine import Engine
-from providers.errors import UnsafePlanError
+from providers.core.errors import UnsafePlanError
+from providers.planner.engine import Engine
 from tests.fakes.cloudflare_api import FakeCloudflare, record_fields
 from tests.helpers import run_cli
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import dns.resolver
 import pytest
 
-from providers.confirm import Server, find_nameservers, split_host_port
-from providers.localserver import LocalNamed
+from providers.live.confirm import Server, find_nameservers, split_host_port
+from providers.live.localserver import LocalNamed
 from tests.helpers import PYTHON, ROOT, run_cli
 from tests.servers import free_port, query
 from tests.servers.bind import BindServer
@@ -30,7 +30,7 @@ CLI = (
     "import argparse, sys; sys.path.insert(0, sys.argv.pop(1)); import plan; "
     "sub = next(a for a in plan.build_parser()._actions "
     "if isinstance(a, argparse._SubParsersAction)); "
-    "missing = tuple(m for m in ('providers.confirm', 'providers.doctor') "
+    "missing = tuple(m for m in ('providers.live.confirm', 'providers.live.doctor') "
     "if m.rsplit('.', 1)[1] not in sub.choices); "
     "plan.EXTRA_COMMANDS = (*plan.EXTRA_COMMANDS, *missing); "
     "sys.exit(plan.main(sys.argv[1:]))"

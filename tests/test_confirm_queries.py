@@ -9,9 +9,9 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from providers.confirm import _address_conflicts
-from providers.exchange import Exchange
-from tests.test_exchange import FAST
+from providers.live.confirm import _address_conflicts
+from providers.live.queries import QueryPipeline
+from tests.test_queries import FAST
 
 HOST = dns.name.from_text("autodiscover.example.com.")
 SOA = "ns1.example.com. hostmaster.example.com. 1 7200 900 1209600 300"
@@ -30,7 +30,7 @@ def authoritative(query: dns.message.Message, rcode: int, *answer: str) -> bytes
 
 def conflicts_seen(udp_server, reply) -> tuple[list[dict], list[str]]:
     server = udp_server(lambda q: [reply(q)])
-    found = Exchange(FAST).run([_address_conflicts(HOST, "example.com.", server.server)])[0]
+    found = QueryPipeline(FAST).run([_address_conflicts(HOST, "example.com.", server.server)])[0]
     return found, [rdtype for _, rdtype in server.log]
 
 
@@ -71,12 +71,12 @@ def zone_questions(udp_server, reply) -> tuple[str | None, list[str], int | None
     """observe_zone for adatum.com. against ``reply``: (error, questions asked, serial)."""
     from pathlib import Path
 
-    from providers.confirm import observe_zone
-    from providers.engine import load_declarations
+    from providers.live.confirm import observe_zone
+    from providers.planner.engine import load_declarations
 
     domains = [d for d in load_declarations(Path("config/local.yaml")) if d.zone_file.zone == ZONE]
     server = udp_server(lambda q: [reply(q)])
-    found = Exchange(FAST).run([observe_zone(ZONE, domains, server.server)])[0]
+    found = QueryPipeline(FAST).run([observe_zone(ZONE, domains, server.server)])[0]
     obs = found["adatum.com"]
     return obs.error, [f"{name} {rdtype}" for name, rdtype in server.log], obs.serial
 

@@ -49,7 +49,7 @@ DUMMY_ENV = {
 #: plan.py with the import command enabled (plan.EXTRA_COMMANDS lists it once wired in)
 RUNNER = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); import plan; "
-    "name = 'providers.importer'; "
+    "name = 'providers.planner.importer'; "
     "plan.EXTRA_COMMANDS = plan.EXTRA_COMMANDS + (() if name in plan.EXTRA_COMMANDS else (name,)); "
     "sys.exit(plan.main(sys.argv[1:]))"
 )

@@ -114,7 +114,7 @@ def test_include_falls_back_to_octodns_reader(tmp_path):
 def test_files_checked_offline_are_not_parsed_again_unless_changed(workspace, monkeypatch):
     """prepare() leaves each parsed file for the provider's one read; an edit since is re-read."""
     import providers.libyaml as libyaml
-    from providers.configuration import prepare
+    from providers.planner.configuration import prepare
 
     run = prepare(Path("config/local.yaml"))
     folder = workspace / "zones" / "local"

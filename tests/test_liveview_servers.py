@@ -8,7 +8,7 @@ not serve (``disabled``). Each test seeds through the server's own interface
 (zone files, HTTP API), checks what the server really answers over DNS, and
 then checks the view and octoDNS's records against that: providers called
 directly (``populate`` a Zone, then ``live_zone``) and, end to end, through
-``providers.engine.Engine`` with config/octodns.yaml and a zone file in
+``providers.planner.engine.Engine`` with config/octodns.yaml and a zone file in
 zones/<provider>/.
 """
 
@@ -25,8 +25,8 @@ import pytest
 from octodns.zone import Zone
 
 from providers.bind import Rfc2136Provider
-from providers.engine import Engine
-from providers.errors import ZoneMissingError
+from providers.core.errors import ZoneMissingError
+from providers.planner.engine import Engine
 from providers.powerdns import PowerDnsProvider
 from tests.provider_cases import PLATFORM, SRV_NAME, SRV_TARGET, SRV_VALUE
 from tests.servers.bind import BindServer

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.policy import SHIELD_TEXT
+from providers.core.policy import SHIELD_TEXT
 from tests.helpers import ROOT, one_error_line, rdatasets, run_cli
 
 ZONE = "example.com."

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from octodns.record import Record
 
-from providers.catalog import load_catalog
-from providers.declarations import Declaration
-from providers.errors import DeclarationError
-from providers.liveview import LiveZone
-from providers.ownership import EmailDomain
-from providers.policy import SHIELD_TEXT, analyze
+from providers.core.catalog import load_catalog
+from providers.core.declarations import Declaration
+from providers.core.errors import DeclarationError
+from providers.core.liveview import LiveZone
+from providers.core.ownership import EmailDomain
+from providers.core.policy import SHIELD_TEXT, analyze
 from tests.helpers import ROOT, live_view_of, make_zone
 
 CATALOG = load_catalog(ROOT / "config/platforms.yaml")

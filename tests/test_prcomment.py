@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.prcomment import (
+from providers.ci.prcomment import (
     GITHUB_LIMIT,
     MARKER,
     build_comment,
@@ -303,7 +303,7 @@ def test_cli_checksum_of_a_failed_plan_is_refused(tmp_path: Path):
     body = tmp_path / "body.md"
     body.write_text(build_failure_comment())
     done = subprocess.run(
-        [sys.executable, "-m", "providers.prcomment", "checksum", "--comment-body", str(body)],
+        [sys.executable, "-m", "providers.ci.prcomment", "checksum", "--comment-body", str(body)],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 1 and done.stdout == ""

@@ -15,7 +15,7 @@ from octodns.provider.plan import Plan
 from octodns.record import Create, Record
 from octodns.zone import Zone
 
-from providers.errors import UnsafePlanError, ZoneMissingError
+from providers.core.errors import UnsafePlanError, ZoneMissingError
 from providers.processor import AutodiscoverPlan, AutodiscoverProcessor, TooManyDeletes
 from tests.helpers import ROOT, live_view_of, make_zone, rdatasets, run_cli
 

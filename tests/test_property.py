@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from providers.engine import Engine
+from providers.planner.engine import Engine
 from tests.helpers import ROOT, owned_by_spec, rdatasets
 
 ZONE = "example.com."

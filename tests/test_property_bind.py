@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, reject, settings
 
-from providers.engine import Engine
+from providers.planner.engine import Engine
 from tests.helpers import ROOT, owned_by_spec
 from tests.servers import ServerStartError
 from tests.servers.bind import BindServer

@@ -503,7 +503,7 @@ def test_zone_deleted_between_plan_and_apply_is_not_recreated(
     backend: Backend, ws: Path, monkeypatch
 ):
     """octodns-cloudflare/-route53/-powerdns would create the zone at apply time; we must not."""
-    from providers.engine import Engine
+    from providers.planner.engine import Engine
 
     backend.seed(["example.com."])
     declare(ws, backend.id, ["example.com."])

@@ -4,7 +4,7 @@ Every test runs against the moto server (tests/servers/route53.py), whose DELETE
 behave as Route53's: each must name one existing record set with all its values,
 SetIdentifier and routing fields, or the whole batch is refused. Zones are seeded
 and read back with plain boto3; plans and applies go through ``plan.py`` in a
-subprocess (or :class:`providers.engine.Engine`) with ``config/octodns.yaml``
+subprocess (or :class:`providers.planner.engine.Engine`) with ``config/octodns.yaml``
 and a zone file in ``zones/route53/``, as a user runs them. The ChangeBatches the
 CLI sends are captured in the server (it runs in this process).
 """
@@ -306,7 +306,7 @@ def test_alias_records_at_autodiscover_and_wildcard_are_deleted_exactly(
     """An alias A+AAAA at autodiscover (CloudFront) and an alias A at `*` (a record of the
     zone) are Route53Provider/ALIAS conflicts: deleted as they are listed; aliases at
     other names (an ELB, a target octodns-route53 does not know) stay."""
-    from providers.ownership import ADDRESS_TYPES
+    from providers.core.ownership import ADDRESS_TYPES
 
     assert "Route53Provider/ALIAS" in ADDRESS_TYPES
     r53 = moto_route53
@@ -484,7 +484,7 @@ def test_live_view_holds_every_type_alias_and_routed_set(moto_route53, ws, monke
     """The view the policy decides from: every owner and type the hosted zone serves,
     types octodns-route53 does not read (TLSA, SSHFP, HTTPS) and alias sets (as their
     DNS type) included, `\\052` read as `*`; a missing zone is None."""
-    from providers.engine import Engine
+    from providers.planner.engine import Engine
     from providers.route53 import Route53Provider
 
     r53 = moto_route53

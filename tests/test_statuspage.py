@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from providers.statuspage import embed_json, render_html, summarize
+from providers.live.statuspage import embed_json, render_html, summarize
 from tests.helpers import PYTHON, ROOT, one_error_line
 from tests.servers import free_port
 from tests.servers.bind import BindServer
@@ -40,7 +40,7 @@ from tests.test_confirm import SRV_OK, SRV_VALUE, zone_text
 CLI = (
     "import sys; sys.path.insert(0, sys.argv.pop(1)); import plan; "
     "plan.EXTRA_COMMANDS = (*plan.EXTRA_COMMANDS, "
-    "*(m for m in ('providers.statuspage',) if m not in plan.EXTRA_COMMANDS)); "
+    "*(m for m in ('providers.live.statuspage',) if m not in plan.EXTRA_COMMANDS)); "
     "sys.exit(plan.main(sys.argv[1:]))"
 )
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

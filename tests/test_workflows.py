@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from providers.prcomment import MARKER, extract_checksum
+from providers.ci.prcomment import MARKER, extract_checksum
 from tests.helpers import ROOT, rdatasets, run_cli
 
 WORKFLOWS = ROOT / ".github" / "workflows"

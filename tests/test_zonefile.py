@@ -11,7 +11,7 @@ from octodns.provider.plan import Plan
 from octodns.record import Create, Delete, Update
 from octodns.zone import Zone
 
-from providers.errors import UnsafePlanError
+from providers.core.errors import UnsafePlanError
 from providers.zonefile import ZoneFileError, ZoneFileProvider
 from tests.helpers import make_zone, rdatasets
 

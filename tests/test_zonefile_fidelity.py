@@ -32,7 +32,7 @@ from octodns.record.rr import Rrset
 from octodns.zone import Zone
 
 from providers import zonetext
-from providers.engine import Engine
+from providers.planner.engine import Engine
 from providers.zonefile import ZoneFileError, ZoneFileProvider
 
 DATA = Path(__file__).parent / "data/zonefiles"

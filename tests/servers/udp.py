@@ -13,7 +13,7 @@ from collections.abc import Callable
 import dns.message
 import dns.rdatatype
 
-from providers.exchange import Server
+from providers.live.queries import Server
 
 __all__ = ["UdpServer"]
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import yaml
 
-from .catalog import CUSTOM, Catalog
-from .declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_values
-from .errors import AutodiscoverError
-from .libyaml import strict_loader
-from .ownership import declared_name_problem, email_domain_for
+from ..core.catalog import CUSTOM, Catalog
+from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_values
+from ..core.errors import AutodiscoverError
+from ..core.ownership import declared_name_problem, email_domain_for
+from ..libyaml import strict_loader
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 

@@ -23,12 +23,12 @@ from octodns.manager import Manager, ManagerException
 from octodns.record import Record
 from octodns.zone import Zone
 
-from .catalog import Catalog, load_catalog
+from ..core.catalog import Catalog, load_catalog
+from ..core.declarations import Declaration
+from ..core.errors import AutodiscoverError
+from ..libyaml import LibYamlProvider
+from ..processor import AutodiscoverProcessor
 from .configuration import YAML_PROVIDERS, RunConfig, prepare
-from .declarations import Declaration
-from .errors import AutodiscoverError
-from .libyaml import LibYamlProvider
-from .processor import AutodiscoverProcessor
 from .render import build_report
 from .repository import ZoneFile, yaml_fix
 

@@ -18,8 +18,8 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from .catalog import Catalog
-from .configuration import prepare
+from ..core.catalog import Catalog
+from ..planner.configuration import prepare
 from .confirm import (
     DomainResult,
     Observation,
@@ -37,7 +37,7 @@ from .confirm import (
     servers_from_specs,
     settings_from,
 )
-from .engine import load_processor_catalog
+from ..planner.engine import load_processor_catalog
 
 EXIT_OK, EXIT_ERROR, EXIT_PROBLEM = 0, 1, 2
 DEFAULT_CONFIG = "config/local.yaml"

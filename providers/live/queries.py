@@ -2,7 +2,7 @@
 
 A check is written as a generator that yields a :class:`Question` and gets the
 answer back (or :class:`QueryFailed` thrown in), so its logic reads as plain
-sequential code. :class:`Exchange` runs many such checks at once: it keeps up
+sequential code. :class:`QueryPipeline` runs many such checks at once: it keeps up
 to ``window`` questions in flight over one non-blocking socket per address
 family, matches answers by server, id and question, resends after a timeout,
 and falls back to TCP when an answer is truncated. A thread and a socket per
@@ -31,7 +31,7 @@ import dns.query
 import dns.rcode
 
 __all__ = [
-    "Exchange",
+    "QueryPipeline",
     "Query",
     "QueryFailed",
     "Question",
@@ -175,7 +175,7 @@ def _packed(host: str) -> bytes:
     return socket.inet_pton(family, host)
 
 
-class Exchange:
+class QueryPipeline:
     """Runs checks concurrently over shared UDP sockets; one thread, bounded waits."""
 
     def __init__(self, settings: Settings, window: int = WINDOW) -> None:
@@ -357,7 +357,7 @@ def ask(
 ) -> dns.message.Message:  # fmt: skip
     """One query to one server: UDP with bounded retries, TCP when truncated."""
     asked = question(server, qname, rdtype, recursion)
-    return Exchange(settings, window=1).run([_single(asked)])[0]
+    return QueryPipeline(settings, window=1).run([_single(asked)])[0]
 
 
 def on_two_cores(work: Callable[[Sequence[J]], list[T]], items: Sequence[J]) -> list[T]:

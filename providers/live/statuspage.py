@@ -31,7 +31,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .configuration import prepare
+from ..planner.configuration import prepare
 from .confirm import (
     STATUSES,
     DomainResult,
@@ -47,8 +47,8 @@ from .confirm import (
     settings_from,
 )
 from .doctor import DEFAULT_CONFIG, O365_HOST, TargetChecker, Walk, walk
-from .engine import load_processor_catalog
-from .errors import AutodiscoverError
+from ..planner.engine import load_processor_catalog
+from ..core.errors import AutodiscoverError
 
 EXIT_OK, EXIT_ERROR, EXIT_NOT_CONFIRMED = 0, 1, 2
 SCHEMA = 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .declarations import META_KEY
-from .policy import ZoneAnalysis
+from ..core.declarations import META_KEY
+from ..core.policy import ZoneAnalysis
 
 ACTIONS = {"Create": "create", "Update": "update", "Delete": "delete"}
 

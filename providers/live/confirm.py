@@ -30,13 +30,13 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-from .declarations import is_ip
-from .engine import Declared, in_shard, load_declarations
-from .errors import AutodiscoverError
-from .exchange import (
+from ..core.declarations import is_ip
+from ..planner.engine import Declared, in_shard, load_declarations
+from ..core.errors import AutodiscoverError
+from .queries import (
     DEFAULT_TIMEOUT,
     TRIES,
-    Exchange,
+    QueryPipeline,
     Query,
     QueryFailed,
     Question,
@@ -217,7 +217,7 @@ class DeadServers:
 
     Without it, 1,000 zones on one dead address cost 1,000 x tries x timeout
     (spread over the questions in flight); with it, the rest are reported at
-    once. One per Exchange run: its tasks share a thread, so no lock.
+    once. One per QueryPipeline run: its tasks share a thread, so no lock.
     """
 
     LIMIT = 3
@@ -888,7 +888,7 @@ def check(
     def observe(part: Sequence[tuple[str, list[Declared], Server]]) -> list:
         dead = DeadServers()
         tasks = (observe_zone(zone, domains, server, deep, dead) for zone, domains, server in part)
-        return Exchange(settings).run(tasks)
+        return QueryPipeline(settings).run(tasks)
 
     for (_zone, _domains, server), found in zip(jobs, on_two_cores(observe, jobs), strict=True):
         for domain, obs in found.items():

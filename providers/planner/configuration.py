@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 from octodns.yaml import safe_load as octodns_safe_load
 
-from .errors import AutodiscoverError
-from .libyaml import ORDER_MODES, order_of, remember
+from ..core.errors import AutodiscoverError
+from ..libyaml import ORDER_MODES, order_of, remember
 from .repository import ZoneFile, check_zone_cuts, check_zone_data, discover, load_zone_yaml
 
 #: the zone-file sources: octoDNS's YamlProvider, or ours on libyaml (same records)

@@ -22,7 +22,10 @@ from pathlib import Path
 
 import yaml
 
-from .catalog import CUSTOM, Catalog, Platform
+from ..core.catalog import CUSTOM, Catalog, Platform
+from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES
+from ..core.errors import AutodiscoverError, ZoneMissingError
+from ..core.ownership import SRV_LABEL
 from .configuration import (
     YAML_PROVIDERS,
     RunConfig,
@@ -31,9 +34,6 @@ from .configuration import (
     plain,
     prepare,
 )
-from .declarations import DEFAULT_POLICY, META_KEY, POLICIES
-from .errors import AutodiscoverError, ZoneMissingError
-from .ownership import SRV_LABEL
 from .repository import (
     RepositoryError,
     ZoneFile,

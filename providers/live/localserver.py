@@ -25,8 +25,8 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from .configuration import prepare
-from .errors import AutodiscoverError
+from ..planner.configuration import prepare
+from ..core.errors import AutodiscoverError
 
 HOST = "127.0.0.1"
 NAMED_PATHS = ("/usr/sbin/named", "/usr/local/sbin/named")
@@ -58,7 +58,7 @@ class LocalZone:
 
 def local_zones(config: Path) -> dict[str, LocalZone]:
     """Zones of this config whose target is the zone-file provider, with their files."""
-    from .zonefile import ZoneFileProvider
+    from ..zonefile import ZoneFileProvider
 
     run = prepare(config)
     providers = run.data.get("providers") or {}

@@ -17,7 +17,7 @@ import dns.rdatatype
 import dns.rrset
 import pytest
 
-from providers.exchange import Exchange, QueryFailed, Server, Settings, ask, question
+from providers.live.queries import QueryFailed, QueryPipeline, Server, Settings, ask, question
 from tests.servers import query as plain_query
 from tests.servers.bind import BindServer
 
@@ -59,9 +59,9 @@ def test_hundreds_in_flight_each_get_their_own_answer(bind_server: BindServer) -
     def one(name: str, rdtype: int):
         return (yield question(server, name, rdtype))
 
-    exchange = Exchange(Settings(), window=64)
-    answers = exchange.run(one(name, rdtype) for name, rdtype in names)
-    assert exchange.queries == len(names) == 300
+    pipeline = QueryPipeline(Settings(), window=64)
+    answers = pipeline.run(one(name, rdtype) for name, rdtype in names)
+    assert pipeline.queries == len(names) == 300
     expected = [
         answer_set(
             plain_query(bind_server.host, bind_server.port, name, dns.rdatatype.to_text(rdtype))
@@ -169,7 +169,7 @@ def test_a_failing_question_does_not_stop_the_others(udp_server) -> None:
     good = udp_server(lambda q: [srv_answer(q)])
     silent = udp_server(lambda q: [])
     servers = [good.server, silent.server, good.server]
-    results = Exchange(FAST).run(srv_or_failure(s) for s in servers)
+    results = QueryPipeline(FAST).run(srv_or_failure(s) for s in servers)
     assert results == ["0 0 443 exchange.emailservice.io.", "timeout", results[0]]
 
 
@@ -182,7 +182,7 @@ def test_a_host_that_is_not_an_address_is_a_network_error() -> None:
 def test_large_runs_split_over_two_processes_in_order() -> None:
     import os
 
-    from providers.exchange import SPLIT_MIN, on_two_cores
+    from providers.live.queries import SPLIT_MIN, on_two_cores
 
     items = list(range(SPLIT_MIN + 1))
     results = on_two_cores(lambda part: [(i * i, os.getpid()) for i in part], items)
@@ -197,7 +197,7 @@ def test_large_runs_split_over_two_processes_in_order() -> None:
 def test_a_child_that_dies_has_its_half_done_here() -> None:
     import os
 
-    from providers.exchange import SPLIT_MIN, on_two_cores
+    from providers.live.queries import SPLIT_MIN, on_two_cores
 
     parent = os.getpid()
 
@@ -236,7 +236,7 @@ def test_a_broken_answer_is_a_bad_answer_not_a_timeout(udp_server) -> None:
 
 def test_no_socket_for_one_address_family_fails_only_those_servers(udp_server, monkeypatch):
     """A host without IPv6: the IPv6 server is a network error, the others are answered."""
-    import providers.exchange as exchange
+    import providers.live.queries as queries
 
     good = udp_server(lambda q: [srv_answer(q)])
     real_socket = socket.socket
@@ -246,8 +246,8 @@ def test_no_socket_for_one_address_family_fails_only_those_servers(udp_server, m
             raise OSError(97, "Address family not supported by protocol")
         return real_socket(family, *args, **kwargs)
 
-    monkeypatch.setattr(exchange.socket, "socket", no_ipv6)
+    monkeypatch.setattr(queries.socket, "socket", no_ipv6)
 
     servers = [good.server, Server("v6", "2001:db8::53"), good.server]
-    results = Exchange(FAST).run(srv_or_failure(s) for s in servers)
+    results = QueryPipeline(FAST).run(srv_or_failure(s) for s in servers)
     assert results == ["0 0 443 exchange.emailservice.io.", "network error", results[0]]

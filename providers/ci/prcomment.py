@@ -7,11 +7,12 @@ the default branch can recover exactly what the reviewer last saw
 (``checksum`` command) and refuse anything else. No network code here: the
 workflows do the HTTP with ``gh`` or ``curl`` and hand JSON files to this CLI.
 
-    python -m providers.prcomment build --plan plan.json --out comment.md [--artifact-url URL]
-    python -m providers.prcomment failure --out comment.md [--run-url URL]
-    python -m providers.prcomment find --comments comments.json [--author LOGIN] [--field id|body]
-    python -m providers.prcomment merged --requests pulls.json --sha SHA
-    python -m providers.prcomment checksum --comment-body FILE
+    python -m providers.ci.prcomment build --plan plan.json --out comment.md [--artifact-url URL]
+    python -m providers.ci.prcomment failure --out comment.md [--run-url URL]
+    python -m providers.ci.prcomment find --comments comments.json [--author LOGIN]
+        [--field id|body]
+    python -m providers.ci.prcomment merged --requests pulls.json --sha SHA
+    python -m providers.ci.prcomment checksum --comment-body FILE
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-from .render import render_markdown
+from ..planner.render import render_markdown
 
 MARKER = "<!-- autodiscover-dns-plan -->"
 #: GitHub's comment body limit, in characters
@@ -230,7 +231,7 @@ def _cmd_checksum(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m providers.prcomment", description="The plan comment of a pull request."
+        prog="python -m providers.ci.prcomment", description="The plan comment of a pull request."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("build", help="write the comment for a JSON plan")

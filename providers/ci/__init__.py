@@ -1,0 +1,1 @@
+"""CI glue: the pull-request comment."""

@@ -1,0 +1,1 @@
+"""The planner: configuration, repository checks, the octoDNS run, plan rendering, import."""
