@@ -16,45 +16,51 @@ N ?= 1000
 # confirm/doctor: the embedded default's zone files are served by a local named
 CONFIRM_ARGS ?= $(if $(filter config/local.yaml,$(CONFIG)),--serve-local)
 
-.PHONY: setup plan apply validate confirm doctor report test lint bench clean
+.PHONY: help setup plan apply validate confirm doctor report test lint bench clean
 
-setup: $(STAMP)
+# Recipes are not echoed and set-up output goes to stderr, so that
+# `make plan FORMAT=json > plan.json` writes valid JSON.
+help: ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 20
+
+setup: $(STAMP) ## create .venv from the pinned requirements.lock
 
 $(STAMP): requirements.lock pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
-	touch $@
+	@$(PY) -m venv $(VENV) >&2
+	@$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock >&2
+	@$(BIN)/pip install -q --disable-pip-version-check --no-deps -e . >&2
+	@touch $@
 
-plan: $(STAMP)
-	$(BIN)/python plan.py plan --config $(CONFIG) --format $(FORMAT) $(if $(PLAN_OUT),--save-json $(PLAN_OUT)) $(if $(PLAN_MD),--save-markdown $(PLAN_MD)) $(ZONES)
+plan: $(STAMP) ## plan every declared zone (CONFIG=, FORMAT=text|markdown|json, ZONES=)
+	@$(BIN)/python plan.py plan --config $(CONFIG) --format $(FORMAT) $(if $(PLAN_OUT),--save-json $(PLAN_OUT)) $(if $(PLAN_MD),--save-markdown $(PLAN_MD)) $(ZONES)
 
-apply: $(STAMP)
-	$(BIN)/python plan.py apply --config $(CONFIG) $(if $(PLAN),--plan $(PLAN)) $(if $(CHECKSUM),--checksum $(CHECKSUM)) $(ZONES)
+apply: $(STAMP) ## apply (PLAN=plan.json or CHECKSUM=hex pins the reviewed plan)
+	@$(BIN)/python plan.py apply --config $(CONFIG) $(if $(PLAN),--plan $(PLAN)) $(if $(CHECKSUM),--checksum $(CHECKSUM)) $(ZONES)
 
-validate: $(STAMP)
-	$(BIN)/python plan.py validate --config $(CONFIG)
+validate: $(STAMP) ## check config and zone files offline
+	@$(BIN)/python plan.py validate --config $(CONFIG)
 
-confirm: $(STAMP)
-	$(BIN)/python plan.py confirm --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
+confirm: $(STAMP) ## ask each zone's nameservers whether the records are live
+	@$(BIN)/python plan.py confirm --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
 
-doctor: $(STAMP)
-	$(BIN)/python plan.py doctor --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
+doctor: $(STAMP) ## walk Outlook's Autodiscover steps on live DNS
+	@$(BIN)/python plan.py doctor --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES)
 
 REPORT_HTML ?= status.html
 REPORT_JSON ?=
-report: $(STAMP)
-	$(BIN)/python plan.py report --config $(CONFIG) $(CONFIRM_ARGS) --html $(REPORT_HTML) $(if $(REPORT_JSON),--json $(REPORT_JSON)) $(ZONES)
+report: $(STAMP) ## write the estate status page (REPORT_HTML=, REPORT_JSON=)
+	@$(BIN)/python plan.py report --config $(CONFIG) $(CONFIRM_ARGS) --html $(REPORT_HTML) $(if $(REPORT_JSON),--json $(REPORT_JSON)) $(ZONES)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) ## run the test suite
+	@$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+lint: $(STAMP) ## ruff and mypy
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.run --n $(N) --scale --profile --out BENCHMARKS.md
+bench: $(STAMP) ## benchmarks into BENCHMARKS.md (N= zones)
+	@$(BIN)/python -m bench.run --n $(N) --scale --profile --out BENCHMARKS.md
 
-clean:
-	rm -rf live .locks
+clean: ## remove live/ and .locks/
+	@rm -rf live .locks

@@ -15,7 +15,7 @@ a seeded mix of what the planner is for:
 The same seed always gives the same domains. Records are
 ``(owner relative to the zone or '@', type, ttl, [rdata in presentation form])``,
 which is BIND zone-file text, PowerDNS content and Route53 values at once;
-:func:`cloudflare_rows` translates them to the Cloudflare API's shape.
+tests/servers/backends.py seeds them into each backend.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from typing import Any
 
 import yaml
 
-from tests.fakes.cloudflare_api import record_fields
-
 Seed = tuple[str, str, int, list[str]]
 
 PLATFORMS = {  # as config/platforms.yaml (checked against it by write_repository)
@@ -40,13 +38,72 @@ PLATFORMS = {  # as config/platforms.yaml (checked against it by write_repositor
 SRV_TTL = 3600  # what `plan.py add` declares by default
 OFFICE365 = "autodiscover.outlook.com."
 
-_WORDS = (
-    "acme alpine apex atlas aurora beacon birch blue bright cedar citadel coast copper crest "
-    "delta ember everest falcon fern harbor hazel horizon iron juniper lake laurel lumen maple "
-    "meadow metro nimbus north oak orbit pine prairie quartz river sage sierra silver solar "
-    "spruce summit terra tidal union vertex willow zenith"
-).split()
-_KINDS = "law dental clinic builders design media logistics farms group partners labs tech".split()
+_WORDS = [
+    "acme",
+    "alpine",
+    "apex",
+    "atlas",
+    "aurora",
+    "beacon",
+    "birch",
+    "blue",
+    "bright",
+    "cedar",
+    "citadel",
+    "coast",
+    "copper",
+    "crest",
+    "delta",
+    "ember",
+    "everest",
+    "falcon",
+    "fern",
+    "harbor",
+    "hazel",
+    "horizon",
+    "iron",
+    "juniper",
+    "lake",
+    "laurel",
+    "lumen",
+    "maple",
+    "meadow",
+    "metro",
+    "nimbus",
+    "north",
+    "oak",
+    "orbit",
+    "pine",
+    "prairie",
+    "quartz",
+    "river",
+    "sage",
+    "sierra",
+    "silver",
+    "solar",
+    "spruce",
+    "summit",
+    "terra",
+    "tidal",
+    "union",
+    "vertex",
+    "willow",
+    "zenith",
+]
+_KINDS = [
+    "law",
+    "dental",
+    "clinic",
+    "builders",
+    "design",
+    "media",
+    "logistics",
+    "farms",
+    "group",
+    "partners",
+    "labs",
+    "tech",
+]
 _TLDS = ["com"] * 10 + ["net"] * 3 + ["org"] * 2 + ["io", "de", "nl", "co.uk", "com.au"]
 _SUBS = ("eu", "uk", "us", "de", "fr")
 
@@ -232,28 +289,5 @@ def zone_text(domain: Domain) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_zone_files(folder: Path, domains: list[Domain], extension: str = ".zone") -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for domain in domains:
-        (folder / f"{domain.name}{extension}").write_text(zone_text(domain))
-
-
-def without_apex_ns(domain: Domain) -> list[Seed]:
-    """Records a hosted DNS service lets you set (it owns the apex SOA and NS)."""
-    return [r for r in domain.records if not (r[0] == "@" and r[1] in ("SOA", "NS"))]
-
-
 #: (name, type) a customer typically proxies through Cloudflare
 CF_PROXIED = {("*", "A"), ("www", "A"), ("@", "A"), ("blog", "A")}
-
-
-def cloudflare_rows(domain: Domain) -> list[dict[str, Any]]:
-    """Keyword arguments for ``FakeCloudflare.add_record``, one per value."""
-    rows = []
-    for name, rtype, ttl, values in without_apex_ns(domain):
-        for value in values:
-            row: dict[str, Any] = {"type": rtype, "name": name, "ttl": ttl}
-            row["proxied"] = (name, rtype) in CF_PROXIED and rtype in ("A", "CNAME")
-            row.update(record_fields(rtype, value))
-            rows.append(row)
-    return rows

@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import logging
 import os
 import platform
 import pstats
@@ -58,6 +57,7 @@ import yaml
 from octodns.provider.yaml import YamlProvider
 
 from bench import generate as gen
+from tests.servers import backends
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -216,283 +216,65 @@ def write_baseline(work: Path, config: str, provider: str, domains: list[gen.Dom
 
 
 class Backend:
-    """A seeded backend plus what the benchmark needs from its own interface."""
+    """A seeded backend for the benchmark: an adapter of tests/servers/backends.py (which
+    builds, seeds, counts and stops the server) plus the work directory and the pauses."""
 
-    name = ""
-    provider = ""
-    config = "config/octodns.yaml"
-    pause = 0.0  # seconds to wait between runs (a rate-limit window to drain)
-
-    def __init__(self, work: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        work: Path,
+        window: float = 0.0,
+        limit: int = CF_LIMIT,
+        budget: int = CF_BUDGET,
+    ) -> None:
+        self.name = self.provider = name
         self.work = work
+        options: dict[str, Any] = {}
+        if name == "cloudflare":  # the strict fake with a time-scaled account rate limit
+            options = {"token": "bench-cloudflare-token", "rate_limit": (limit, window),
+                       "proxied": gen.CF_PROXIED, "nodelay": True}  # fmt: skip
+        self.adapter = backends.create(name, work, **options)
+        self.config = self.adapter.config
+        self.window, self.limit, self.budget = window, limit, budget
+        # each measured Cloudflare run starts with an empty rate-limit window
+        self.pause = window + 0.2 if name == "cloudflare" else 0.0
 
     def start(self, domains: list[gen.Domain]) -> None:
-        raise NotImplementedError
+        if self.name == "cloudflare":  # our provider's budget, on the fake's time scale
+            path = self.work / self.config
+            data = yaml.safe_load(path.read_text())
+            data["providers"]["cloudflare"].update(
+                requests_per_window=self.budget, window_seconds=self.window
+            )
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+        self.adapter.start()
+        self.adapter.seed({d.zone: d.records for d in domains})
 
     def stop(self) -> None:
-        pass
+        self.adapter.stop()
 
     def env(self) -> dict[str, str]:
-        return {}
+        return self.adapter.env()
 
     def counters(self) -> dict[str, int]:
         """Cumulative request counts by kind; the benchmark reports deltas."""
-        return {}
+        return self.adapter.counters()
 
     def confirm_args(self) -> list[str] | None:
-        return None
+        if self.name == "local":
+            return ["--serve-local"]
+        nameserver = self.adapter.nameserver()
+        return ["--nameserver", nameserver] if nameserver else None
 
     def settle(self) -> None:
         if self.pause:
             time.sleep(self.pause)
 
 
-class Local(Backend):
-    name = provider = "local"
-    config = "config/local.yaml"
-
-    def __init__(self, work: Path) -> None:
-        super().__init__(work)
-        self._mtimes: dict[str, int] = {}
-        self._writes = 0
-
-    def start(self, domains):
-        gen.write_zone_files(self.work / "examples/live", domains)
-
-    def counters(self):
-        live = self.work / "live"
-        for path in live.glob("*.zone") if live.is_dir() else []:
-            mtime = path.stat().st_mtime_ns
-            if self._mtimes.get(path.name) != mtime:
-                self._mtimes[path.name] = mtime
-                self._writes += 1
-        return {"files written": self._writes}
-
-    def confirm_args(self):
-        return ["--serve-local"]
-
-
-class Bind(Backend):
-    name = provider = "bind"
-
-    def __init__(self, work: Path) -> None:
-        super().__init__(work)
-        from tests.servers.bind import BindServer
-
-        self.server = BindServer(work / "named")
-
-    def start(self, domains):
-        (self.work / "named").mkdir(parents=True, exist_ok=True)
-        zones = {d.zone: gen.zone_text(d) for d in domains}
-        self.server.start(zones, timeout=max(20.0, len(zones) / 50))
-
-    def stop(self):
-        self.server.stop()
-
-    def env(self):
-        return self.server.env()
-
-    def counters(self):
-        text = self.server.log_path.read_text(errors="replace")
-        return {
-            "AXFR": text.count(": AXFR started"),
-            "UPDATE": len(re.findall(r'signer "[^"]+" approved', text)),
-        }
-
-    def confirm_args(self):
-        return ["--nameserver", f"{self.server.host}:{self.server.port}"]
-
-
-class PowerDns(Backend):
-    name = provider = "powerdns"
-
-    def __init__(self, work: Path) -> None:
-        super().__init__(work)
-        from tests.servers.powerdns import PowerDNSServer
-
-        class LoggingPowerDNS(PowerDNSServer):
-            """The test harness' server, logging each API request (to count them)."""
-
-            def _write_conf(self) -> None:
-                super()._write_conf()
-                with open(self.conf_path, "a") as fh:
-                    fh.write("webserver-loglevel=normal\n")
-
-        self.server = LoggingPowerDNS(work / "pdns")
-
-    def start(self, domains):
-        self.server.start()
-        for d in domains:
-            self.server.create_zone(d.zone, d.records)
-
-    def stop(self):
-        self.server.stop()
-
-    def env(self):
-        return {"PDNS_API_URL": self.server.api_url, "PDNS_API_KEY": self.server.api_key}
-
-    def counters(self):
-        text = self.server.log_path.read_text(errors="replace")
-        counts: dict[str, int] = {}
-        for method, path in re.findall(r'"([A-Z]+) (/api/\S*) HTTP/', text):
-            kind = "zones list" if path.rstrip("/").endswith("/zones") else "zone"
-            if path.rstrip("/").endswith("/servers/localhost"):
-                kind = "server"
-            key = f"{method} {kind}"
-            counts[key] = counts.get(key, 0) + 1
-        return counts
-
-    def confirm_args(self):
-        return ["--nameserver", f"{self.server.host}:{self.server.dns_port}"]
-
-
-class _RequestCounter(logging.Handler):
-    """Counts moto's werkzeug access-log lines: one per HTTP request."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.counts: dict[str, int] = {}
-
-    def emit(self, record: logging.LogRecord) -> None:
-        match = re.search(r'"([A-Z]+) (\S+) HTTP/', record.getMessage())
-        if not match:
-            return
-        method, path = match.groups()
-        path = path.split("?")[0]
-        if path.startswith("/moto-api"):
-            return
-        kind = re.sub(r"/hostedzone/[^/]+", "/hostedzone/{id}", path)
-        kind = re.sub(r"/change/[^/]+", "/change/{id}", kind)
-        key = f"{method} {kind.removeprefix('/2013-04-01')}"
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-
-class Route53(Backend):
-    name = provider = "route53"
-
-    def __init__(self, work: Path) -> None:
-        super().__init__(work)
-        from tests.servers.route53 import MotoRoute53
-
-        self.server = MotoRoute53()
-        self.counter = _RequestCounter()
-
-    def start(self, domains):
-        # before the server logs anything: else werkzeug adds its own stderr handler
-        werkzeug = logging.getLogger("werkzeug")
-        werkzeug.propagate = False
-        werkzeug.addHandler(self.counter)
-        self.server.start()
-        werkzeug.setLevel(logging.INFO)
-        for d in domains:
-            zone_id = self.server.create_zone(d.zone)
-            self.server.add_records(zone_id, gen.without_apex_ns(d))
-
-    def stop(self):
-        logging.getLogger("werkzeug").removeHandler(self.counter)
-        self.server.stop()
-
-    def env(self):
-        return dict(self.server.env)
-
-    def counters(self):
-        return dict(self.counter.counts)
-
-
-class Cloudflare(Backend):
-    """The strict Cloudflare fake with a time-scaled account rate limit."""
-
-    name = provider = "cloudflare"
-    token = "bench-cloudflare-token"
-
-    def __init__(self, work: Path, window: float, limit: int = CF_LIMIT, budget: int = CF_BUDGET):
-        super().__init__(work)
-        from tests.fakes import cloudflare_api
-        from tests.fakes.cloudflare_api import FakeCloudflare
-
-        # The fake answers with two writes (headers, then body); with Nagle's algorithm
-        # and the client's delayed ACK every response then waits ~40 ms, which the real
-        # API does not. TCP_NODELAY on the fake's sockets removes that stall.
-        cloudflare_api._Handler.disable_nagle_algorithm = True
-        self.window = window
-        self.limit = limit
-        self.budget = budget
-        self.fake = FakeCloudflare(token=self.token, rate_limit=(limit, window))
-        self.pause = window + 0.2  # each measured run starts with an empty window
-
-    def start(self, domains):
-        # our provider's budget, on the same time scale as the fake's limit
-        path = self.work / self.config
-        data = yaml.safe_load(path.read_text())
-        data["providers"]["cloudflare"].update(
-            requests_per_window=self.budget, window_seconds=self.window
-        )
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        self.fake.start()
-        for d in domains:
-            self.fake.add_zone(d.zone)
-            for row in gen.cloudflare_rows(d):
-                self.fake.add_record(d.zone, **row)
-
-    def stop(self):
-        self.fake.stop()
-
-    def env(self):
-        return {"CLOUDFLARE_API_TOKEN": self.token, "CLOUDFLARE_API_URL": self.fake.url}
-
-    def counters(self):
-        counts: dict[str, int] = {"429": self.fake.rate_limited}
-        for r in list(self.fake.requests):
-            if r["status"] == 429:
-                continue  # refused, counted in "429"; the retry is counted when answered
-            path = r["path"]
-            if path == "/zones":
-                kind = "zones list"
-            elif path.endswith("/dns_records/batch"):
-                kind = "batch"
-            elif path.endswith("/dns_records"):
-                kind = "records list"
-            else:
-                kind = re.sub(r"/zones/[^/]+", "/zones/{id}", path)
-                kind = re.sub(r"/dns_records/[^/]+", "/dns_records/{id}", kind)
-            key = f"{r['method']} {kind}"
-            counts[key] = counts.get(key, 0) + 1
-            status = r["status"]
-            if status is None or (status >= 400 and status != 429):
-                counts["failed"] = counts.get("failed", 0) + 1
-        return counts
-
-
 def make_backend(name: str, work: Path, args) -> Backend:
-    if name == "local":
-        return Local(work)
-    if name == "bind":
-        return Bind(work)
-    if name == "powerdns":
-        return PowerDns(work)
-    if name == "route53":
-        return Route53(work)
-    if name == "cloudflare":
-        return Cloudflare(work, window=args.cf_window)
-    raise SystemExit(f"unknown backend {name!r}; use {', '.join(BACKENDS)}")
-
-
-def available(name: str) -> str | None:
-    """None if the backend can run here, else why not."""
-    if name == "bind":
-        from tests.servers.bind import named_binary
-
-        return None if named_binary() else "named not installed (apt-get install bind9)"
-    if name == "powerdns":
-        from tests.servers.powerdns import pdns_binary
-
-        return None if pdns_binary() else "pdns_server not installed"
-    if name == "route53":
-        try:
-            import moto  # noqa: F401
-        except ImportError:
-            return "moto not installed"
-    return None
+    if name not in BACKENDS:
+        raise SystemExit(f"unknown backend {name!r}; use {', '.join(BACKENDS)}")
+    return Backend(name, work, window=args.cf_window if name == "cloudflare" else 0.0)
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
@@ -720,7 +502,7 @@ def bench_backend(name: str, n: int, args, root: Path, env0: dict[str, str]) -> 
 
 #: (file suffix, function, what it is) reported from both profiles when present
 PROFILE_POINTS = [
-    ("plan.py", "build_parser", "plan.py: CLI parser (imports confirm/doctor/importer)"),
+    ("providers/cli/__init__.py", "build_parser", "plan.py: CLI parser"),
     ("providers/planner/engine.py", "open", "plan.py: Engine.open (checks + Manager)"),
     (
         "providers/planner/configuration.py",
@@ -795,11 +577,9 @@ def profile(runner: Runner, folder: Path, n: int) -> dict[str, Any]:
 
 def scale_local(n: int, args, root: Path, env0: dict[str, str]) -> dict[str, Any]:
     """Plan (peak RSS), apply and confirm 10,000 domains on the embedded default."""
-    from tests.servers.bind import BindServer
-
     domains = gen.generate(n, seed=args.seed)
     work = root / f"scale-local-{n}"
-    backend = Local(work)
+    backend = Backend("local", work)
     make_workdir(work, "local", domains)
     backend.start(domains)
     write_baseline(work, backend.config, "local", domains)
@@ -834,15 +614,15 @@ def scale_local(n: int, args, root: Path, env0: dict[str, str]) -> dict[str, Any
     for d in domains:
         live = work / "live" / f"{d.name}.zone"
         zones[d.zone] = (live if live.exists() else work / "examples/live" / live.name).read_text()
-    (work / "named").mkdir()
-    server = BindServer(work / "named")
+    named = backends.create("bind", work)
+    assert isinstance(named, backends.Bind)
     try:
         began = time.monotonic()
-        server.start(zones, timeout=max(60.0, n / 50))
+        named.seed_texts(zones, timeout=max(60.0, n / 50))
         out["named_start_seconds"] = round(time.monotonic() - began, 2)
-        confirmed = runner.confirm(["--nameserver", f"{server.host}:{server.port}"])
+        confirmed = runner.confirm(["--nameserver", named.nameserver()])
     finally:
-        server.stop()
+        named.stop()
     out["confirm"] = phase_stats([confirmed], n)
     out["confirm"]["summary"] = confirm_summary(confirmed)
     errors = (out["confirm"]["summary"] or {}).get("error")
@@ -855,7 +635,7 @@ def scale_cloudflare(n: int, args, root: Path, env0: dict[str, str]) -> dict[str
     """Plan then apply, back to back, against the rate-limited fake: no failed request."""
     domains = gen.generate(n, seed=args.seed + 1)
     work = root / f"scale-cloudflare-{n}"
-    backend = Cloudflare(work, window=args.cf_window)
+    backend = Backend("cloudflare", work, window=args.cf_window)
     make_workdir(work, "cloudflare", domains)
     problems: list[str] = []
     expected = gen.summary(domains)
@@ -1293,7 +1073,6 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--render needs --out")
         write_markdown(args.out, render_markdown(json.loads(args.render.read_text())))
         return 0
-    sys.path.insert(0, str(ROOT))  # tests.servers / tests.fakes: the real-server harness
     started = time.time()
     load_start = os.getloadavg()[0]
     root = args.workdir or Path(tempfile.mkdtemp(prefix="autodiscover-bench-"))
@@ -1313,7 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"work dir {root}")
     try:
         for name in args.backend_list:
-            why = available(name)
+            why = backends.available(name)
             if why:
                 say(f"{name}: skipped: {why}")
                 results["skipped"][name] = why
@@ -1324,7 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"{name}: FAILED: {type(e).__name__}: {e}")
                 results["backends"][name] = {"n": args.n, "problems": [f"{type(e).__name__}: {e}"]}
         if args.scale:
-            why = available("bind")
+            why = backends.available("bind")
             if why:
                 results["skipped"]["scale-local"] = why
             scenarios = {"cloudflare": (scale_cloudflare, args.cf_n)}

@@ -35,18 +35,26 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from typing import Any
 
 import requests
-from octodns.record import Delete, Update
+from octodns.provider.plan import Plan
+from octodns.record import Change, Delete, Record, Update
+from octodns.zone import Zone
 from octodns_cloudflare import (
     Cloudflare5xxError,
-    CloudflareAuthenticationError,
     CloudflareError,
     CloudflareRateLimitError,
 )
 from octodns_cloudflare import CloudflareProvider as _CloudflareProvider
 
-from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError
+from .core.errors import (
+    AutodiscoverError,
+    UnsafePlanError,
+    ZoneMissingError,
+    connection_failure,
+)
 from .core.liveview import LiveViewMixin
 
 #: Cloudflare's documented maximum records per batch on the Free plan.
@@ -60,6 +68,9 @@ PROXIABLE_TYPES = frozenset({"A", "AAAA", "CNAME", "ALIAS"})
 BATCH_KINDS = ("deletes", "patches", "posts")
 #: Cloudflare's error code for a record id that does not exist (404).
 RECORD_MISSING = 81044
+
+#: one record, batch operation or response body as the API writes it (JSON)
+Json = dict[str, Any]
 
 
 class CloudflareAuthError(AutodiscoverError):
@@ -95,13 +106,13 @@ class RequestBudget:
 class _NotFound(CloudflareError):
     """HTTP 404: the zone (or record) in the path does not exist."""
 
-    def __init__(self, data) -> None:
+    def __init__(self, data: Json | None) -> None:
         super().__init__(data)
         self.codes = {e.get("code") for e in (data or {}).get("errors", []) if isinstance(e, dict)}
 
 
 class _RateLimited(CloudflareRateLimitError):
-    def __init__(self, data, retry_after: float | None) -> None:
+    def __init__(self, data: Json, retry_after: float | None) -> None:
         super().__init__(data)
         self.retry_after = retry_after
 
@@ -118,8 +129,8 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
     def __init__(
         self,
         id: str,
-        token=None,
-        account_id=None,
+        token: str | int | None = None,
+        account_id: str | int | None = None,
         retry_count: int = 5,
         retry_period: float = 1.0,
         max_retry_after: float = 60.0,
@@ -128,8 +139,8 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         records_per_page: int = 50000,
         pagerules: bool = False,
         batch: bool = True,
-        *args,
-        **kwargs,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
         self._zones_lock = threading.RLock()
         super().__init__(
@@ -147,7 +158,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         self.budget = RequestBudget(int(requests_per_window), float(window_seconds))
         self.batch = bool(batch)
         #: zone name -> every record the last read returned, of every type
-        self._raw_records: dict[str, list[dict]] = {}
+        self._raw_records: dict[str, list[Json]] = {}
         self.request_counts = {
             "read": 0,
             "write": 0,
@@ -158,7 +169,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
 
     # -- requests --------------------------------------------------------------
 
-    def _request(self, method, path, params=None, data=None):
+    def _request(self, method: str, path: str, params: Json | None = None, data: Any = None) -> Any:
         self.budget.acquire()
         self.request_counts["read" if method == "GET" else "write"] += 1
         url = f"{self.api_url}{path}"
@@ -181,14 +192,12 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         resp.raise_for_status()
         return resp.json()
 
-    def _try_request(self, method, path, *args, **kwargs):
+    def _try_request(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
         attempt = 0
         unanswered = False  # a write got no answer: it may have been applied
         while True:
             try:
                 return self._request(method, path, *args, **kwargs)
-            except CloudflareAuthenticationError as e:  # 403 from a subclass' _request
-                raise CloudflareAuthError(f"Cloudflare refused the API token: {e}") from None
             except (
                 CloudflareRateLimitError,
                 Cloudflare5xxError,
@@ -200,7 +209,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                     unanswered = True
                     self.request_counts["unanswered_writes"] += 1
                 if attempt > self.retry_count:
-                    raise self._gave_up(method, path, attempt, e, unanswered) from None
+                    raise self._gave_up(method, path, attempt, e, unanswered) from e
                 self.request_counts["retried"] += 1
                 wait = self.retry_period * 2 ** (attempt - 1) * (1 + random.random() / 2)
                 retry_after = getattr(e, "retry_after", None)
@@ -212,7 +221,9 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 )
                 time.sleep(wait)
 
-    def _gave_up(self, method, path, attempts, error, unanswered) -> CloudflareUnavailableError:
+    def _gave_up(
+        self, method: str, path: str, attempts: int, error: Exception, unanswered: bool
+    ) -> CloudflareUnavailableError:
         """One line for a request that failed on every attempt: what, where, why."""
         text = f"Cloudflare {method} {path}"
         match = re.match(r"^/zones/([^/]+)", path)
@@ -230,13 +241,13 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
     # -- reading -----------------------------------------------------------------
 
     @property
-    def zones(self):
+    def zones(self) -> dict[str, Json]:
         # octoDNS plans zones in parallel (max_workers): without the lock every
         # worker that finds the cache empty lists the whole account again.
         with self._zones_lock:
             return super().zones
 
-    def zone_records(self, zone):
+    def zone_records(self, zone: Zone) -> list[Json]:
         """The zone's supported records (as upstream), keeping the raw list of every type.
 
         One paginated read per zone and run, as upstream; the raw list feeds the
@@ -263,7 +274,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         self._zone_records[zone.name] = records
         return records
 
-    def populate(self, zone, target=False, lenient=False):
+    def populate(self, zone: Zone, target: bool = False, lenient: bool = False) -> bool:
         super().populate(zone, target=target, lenient=lenient)
         if zone.name not in self.zones:
             self.remember_live(zone.name, None)
@@ -274,14 +285,14 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
 
     # -- planning ----------------------------------------------------------------
 
-    def _served(self, record) -> tuple[int, bool]:
+    def _served(self, record: Record) -> tuple[int, bool]:
         """What DNS answers for ``record`` besides its values: the TTL and the proxy."""
         proxied = self._record_is_proxied(record) and record._type in PROXIABLE_TYPES
         if proxied or self._record_is_just_auto_ttl(record):
             return AUTO_TTL, proxied
         return max(self.min_ttl, record.ttl), proxied
 
-    def _extra_changes(self, existing, desired, changes):
+    def _extra_changes(self, existing: Zone, desired: Zone, changes: list[Change]) -> list[Change]:
         """Upstream's extra Updates, only where DNS would answer differently.
 
         Upstream adds one Update per differing attribute (proxied/auto-TTL,
@@ -305,7 +316,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
 
     # -- writing -----------------------------------------------------------------
 
-    def _apply(self, plan):
+    def _apply(self, plan: Plan) -> None:
         zone_name = plan.desired.name
         if zone_name not in self.zones:
             raise ZoneMissingError(
@@ -323,21 +334,21 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 for kind, items in body.items():
                     for i in range(0, len(items), BATCH_LIMIT):
                         self._send_batch(zone_name, zone_id, {kind: items[i : i + BATCH_LIMIT]})
-        except _NotFound:  # the zone went away after planning (the batch is never 404 else)
+        except _NotFound as e:  # the zone went away after planning (the batch is never 404 else)
             raise ZoneMissingError(
                 f"zone {zone_name} is no longer in the Cloudflare account (deleted after the "
                 "plan was made); autodiscover-dns never creates zones; run plan again"
-            ) from None
+            ) from e
         self._zone_records.pop(zone_name, None)
         self._raw_records.pop(zone_name, None)
 
-    def _one_change_per_pair(self, plan) -> list:
+    def _one_change_per_pair(self, plan: Plan) -> list[Change]:
         """The plan's changes with at most one per (name, Cloudflare type).
 
         Identical duplicates (the same action to the same data) are dropped;
         two different changes to one (name, type) cannot both be right: refuse.
         """
-        chosen: dict[tuple[str, str], object] = {}
+        chosen: dict[tuple[str, str], Change] = {}
         for change in plan.changes:
             key = _cf_pair(change.record)
             first = chosen.get(key)
@@ -352,7 +363,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 )
         return list(chosen.values())
 
-    def _batch_body(self, plan) -> dict[str, list[dict]]:
+    def _batch_body(self, plan: Plan) -> dict[str, list[Json]]:
         """Deletes, patches and posts for the plan; each live record id named at most once.
 
         A Delete removes every live record of its (name, type). A Create or an
@@ -364,7 +375,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         """
         zone = plan.desired
         live = [r for r in self.zone_records(zone) if "name" in r]  # DNS records, not rules
-        body: dict[str, list[dict]] = {kind: [] for kind in BATCH_KINDS}
+        body: dict[str, list[Json]] = {kind: [] for kind in BATCH_KINDS}
         for change in self._one_change_per_pair(plan):
             if change.record._type == "URLFWD":
                 raise UnsafePlanError(
@@ -385,13 +396,16 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
             )
         return {kind: items for kind, items in body.items() if items}
 
-    def _pair(self, zone, current: list[dict], wanted: list[dict]):
+    def _pair(
+        self, zone: Zone, current: list[Json], wanted: list[Json]
+    ) -> Iterator[tuple[str, Json]]:
         """(kind, item) operations that turn the live records ``current`` into ``wanted``."""
         unmatched = list(current)
-        by_key: dict[str, list[dict]] = {}
+        by_key: dict[str, list[Json]] = {}
         for record in current:
             by_key.setdefault(self._live_key(zone, record), []).append(record)
-        pairs, new = [], []
+        pairs: list[tuple[Json, Json]] = []
+        new: list[Json] = []
         for data in wanted:
             same = by_key.get(self._gen_key(data))
             if same:
@@ -410,20 +424,22 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         for data in new[len(unmatched) :]:
             yield "posts", {**metadata, **data}
 
-    def _live_key(self, zone, record: dict) -> str:
+    def _live_key(self, zone: Zone, record: Json) -> str:
         """Upstream's match key of a live record, through its own record round trip."""
         name = zone.hostname_from_fqdn(record["name"])
         octodns_record = self._record_for(zone, name, record["type"], [record], True)
         return self._gen_key(next(self._gen_data(octodns_record)))
 
-    def _send_each(self, zone_id, body) -> None:
+    def _send_each(self, zone_id: str, body: dict[str, list[Json]]) -> None:
         """``batch: false``: the batch's operations one request each, in the batch's order.
 
         Not a transaction: a failure leaves the zone part-way; the next plan
         shows what is left.
         """
         path = f"/zones/{zone_id}/dns_records"
-        requests_ = [("DELETE", f"{path}/{item['id']}", None) for item in body.get("deletes", [])]
+        requests_: list[tuple[str, str, Json | None]] = [
+            ("DELETE", f"{path}/{item['id']}", None) for item in body.get("deletes", [])
+        ]
         requests_ += [
             ("PATCH", f"{path}/{item['id']}", {k: v for k, v in item.items() if k != "id"})
             for item in body.get("patches", [])
@@ -436,9 +452,9 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 if RECORD_MISSING not in e.codes:
                     raise  # the zone itself
                 message = f"{method} {where}: the record is gone (changed since the plan)"
-                raise CloudflareError({"errors": [{"message": message + "; plan again"}]}) from None
+                raise CloudflareError({"errors": [{"message": message + "; plan again"}]}) from e
 
-    def _send_batch(self, zone_name, zone_id, body) -> None:
+    def _send_batch(self, zone_name: str, zone_id: str, body: dict[str, list[Json]]) -> None:
         """POST one batch; when an attempt got no answer, a refused retry may mean it landed.
 
         A batch is one transaction and its deletes name record ids, so a batch
@@ -465,7 +481,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                     f"{e}, on a retry of a batch that had got no answer; it may have been "
                     "applied: run plan again to see what is left"
                 )
-                raise CloudflareError({"errors": [{"message": message}]}) from None
+                raise CloudflareError({"errors": [{"message": message}]}) from e
             self.log.warning(
                 "the batch for %s got no answer but Cloudflare had applied it (its retry was "
                 "refused: %s)",
@@ -473,7 +489,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 e,
             )
 
-    def _batch_in_place(self, zone_id, body) -> bool:
+    def _batch_in_place(self, zone_id: str, body: dict[str, list[Json]]) -> bool:
         """Are the batch's deletes gone, its patches and its posts live (read fresh)?"""
         live = list(
             self._paginated_get(f"/zones/{zone_id}/dns_records", per_page=self.records_per_page)
@@ -488,20 +504,20 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         return all(any(_same_record(post, r) for r in live) for post in body.get("posts", []))
 
 
-def _cf_pair(record) -> tuple[str, str]:
+def _cf_pair(record: Record) -> tuple[str, str]:
     """(name as the API writes it, type as the API stores it) of an octoDNS record."""
     return record.fqdn[:-1], "CNAME" if record._type == "ALIAS" else record._type
 
 
-def _change_data(change) -> tuple:
+def _change_data(change: Change) -> tuple[str, tuple[str, Any] | None]:
     """What a change does: its action and the record it leaves (None for a delete)."""
     new = change.new
     return type(change).__name__, None if new is None else (new._type, new.data)
 
 
-def _metadata(record: dict) -> dict:
+def _metadata(record: Json) -> Json:
     """The comment and tags of a live record, for a record written in its place."""
-    kept = {}
+    kept: Json = {}
     if record.get("comment"):
         kept["comment"] = record["comment"]
     if record.get("tags"):
@@ -509,7 +525,7 @@ def _metadata(record: dict) -> dict:
     return kept
 
 
-def _same_record(post: dict, live: dict) -> bool:
+def _same_record(post: Json, live: Json) -> bool:
     """Does the live record carry what ``post`` asked for (name, type, ttl, value, metadata)?"""
     for key in ("name", "type", "ttl", "content", "proxied", "comment"):
         if key in post and _norm(post[key]) != _norm(live.get(key)):
@@ -525,18 +541,18 @@ def _same_record(post: dict, live: dict) -> bool:
     return True
 
 
-def _norm(value):
+def _norm(value: Any) -> Any:
     return value.rstrip(".") if isinstance(value, str) else value
 
 
-def _json(resp) -> dict:
+def _json(resp: requests.Response) -> Json:
     try:
         return resp.json()
     except ValueError:
         return {}
 
 
-def _retry_after(resp) -> float | None:
+def _retry_after(resp: requests.Response) -> float | None:
     value = resp.headers.get("Retry-After")
     try:
         return float(value) if value is not None else None
@@ -551,8 +567,7 @@ def _why(error: Exception) -> str:
         return f"Cloudflare server error ({error})"
     if isinstance(error, requests.Timeout):
         return f"no answer from Cloudflare in time ({type(error).__name__})"
-    text = str(error).lower()
-    for words, what in (("refused", "refused"), ("reset", "reset"), ("aborted", "closed")):
-        if words in text:
-            return f"Cloudflare connection {what} ({type(error).__name__})"
+    failure = connection_failure(error)
+    if failure in ("refused", "reset", "closed"):
+        return f"Cloudflare connection {failure} ({type(error).__name__})"
     return f"Cloudflare connection problem ({type(error).__name__})"

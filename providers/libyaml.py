@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from octodns.provider.yaml import YamlProvider
@@ -30,6 +30,7 @@ from octodns.yaml import (
     NaturalSortEnforcingLoader,
     SimpleSortEnforcingLoader,
 )
+from octodns.zone import Zone
 
 __all__ = [
     "ORDER_MODES",
@@ -41,8 +42,11 @@ __all__ = [
     "strict_loader",
 ]
 
+_CParser: type[Any] | None
 try:
-    from yaml.cyaml import CParser as _CParser
+    from yaml import _yaml  # libyaml's bindings, as yaml.cyaml imports them
+
+    _CParser = _yaml.CParser
 except ImportError:  # PyYAML built without libyaml: octoDNS's own parser
     _CParser = None
 
@@ -57,9 +61,11 @@ def libyaml_loader(base: type[ContextLoader]) -> type[ContextLoader]:
     if _CParser is None:
         return base
 
-    class Loader(_CParser, base):  # CParser first: its node methods win
-        def __init__(self, stream) -> None:
-            _CParser.__init__(self, stream)
+    parser: type[Any] = _CParser
+
+    class Loader(parser, base):  # CParser first: its node methods win
+        def __init__(self, stream: Any) -> None:
+            parser.__init__(self, stream)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
@@ -77,7 +83,7 @@ _LOADERS = {
 }
 
 
-def _no_include(loader, node):
+def _no_include(loader: yaml.constructor.BaseConstructor, node: yaml.Node) -> NoReturn:
     raise yaml.constructor.ConstructorError(
         None, None, "!include is not supported in zone files; write the records here",
         node.start_mark,
@@ -88,17 +94,17 @@ def _strict(base: type[ContextLoader]) -> type[ContextLoader]:
     """``base`` refusing duplicate keys (octoDNS keeps the last one silently), with line."""
 
     class Strict(base):
-        def construct_mapping(self, node, deep=False):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
             seen: dict[Any, int] = {}
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
                 try:
                     hash(key)
-                except TypeError:
+                except TypeError as e:
                     raise yaml.constructor.ConstructorError(
                         None, None, "a list or mapping cannot be a key; use a record name",
                         key_node.start_mark,
-                    ) from None  # fmt: skip
+                    ) from e  # fmt: skip
                 if key in seen:
                     raise yaml.constructor.ConstructorError(
                         None, None, f"duplicate key {key!r} (first on line {seen[key]})",
@@ -112,7 +118,7 @@ def _strict(base: type[ContextLoader]) -> type[ContextLoader]:
                     problem = str(e.problem).split(" at ", 1)[0]  # the line goes in the mark
                     raise yaml.constructor.ConstructorError(
                         None, None, problem, node.start_mark
-                    ) from None
+                    ) from e
                 raise
 
     Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, Strict.construct_mapping)
@@ -165,7 +171,7 @@ class LibYamlProvider(YamlProvider):
     no ``!include``); any other set-up falls back to octoDNS's own reader.
     """
 
-    def _populate_from_file(self, filename, zone, lenient) -> None:
+    def _populate_from_file(self, filename: str, zone: Zone, lenient: bool) -> None:
         order = order_of({"enforce_order": self.enforce_order, "order_mode": self.order_mode})
         loader = _LOADERS.get(order)
         if loader is None or not self.escaped_semicolons:
@@ -176,7 +182,7 @@ class LibYamlProvider(YamlProvider):
                 if not plain_yaml(fh.read()):
                     return super()._populate_from_file(filename, zone, lenient)
                 fh.seek(0)
-                data = yaml.load(fh, Loader=loader)  # noqa: S506 - SafeConstructor-based
+                data = yaml.load(fh, Loader=loader)  # SafeConstructor-based
         for name, entries in (data or {}).items():
             for entry in entries if isinstance(entries, list) else [entries]:
                 entry.setdefault("ttl", self.default_ttl)

@@ -34,10 +34,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from octodns.record import Change
+from octodns.zone import Zone
 from octodns_powerdns import PowerDnsProvider as _PowerDnsProvider
 from requests import HTTPError
 
-from .core.errors import AutodiscoverError, ZoneMissingError
+from .core.errors import AutodiscoverError, ZoneMissingError, connection_failure
 from .core.liveview import LiveViewMixin, relative_name
 
 
@@ -52,7 +54,9 @@ class PowerDnsError(AutodiscoverError):
 class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
     """Options: ``api_url`` (e.g. http://127.0.0.1:8081), ``api_key``; others as upstream."""
 
-    def __init__(self, id: str, api_url: str, api_key, *args, **kwargs) -> None:
+    def __init__(
+        self, id: str, api_url: str, api_key: str | int, *args: Any, **kwargs: Any
+    ) -> None:
         parts = urlsplit(str(api_url))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise AutodiscoverError(
@@ -81,7 +85,7 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
     def where(self) -> str:
         return f"PowerDNS at {self.scheme}://{self.host}:{self.port}"
 
-    def populate(self, zone, target=False, lenient=False):
+    def populate(self, zone: Zone, target: bool = False, lenient: bool = False) -> bool:
         """Upstream's populate over the enabled records only; the view remembered."""
         self._reading.zone, self._reading.served = zone.name, None
         try:
@@ -104,7 +108,7 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
             self._lua_served = settings.get("enable-lua-records") in ("yes", "shared")
         return self._lua_served
 
-    def _get(self, path, data=None):
+    def _get(self, path: str, data: Any = None) -> requests.Response | _Served:
         response = super()._get(path, data=data)
         zone = getattr(self._reading, "zone", None)
         if zone is None or not _is_zone_path(path):
@@ -124,7 +128,7 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
         with self._disabled_lock:
             return dict(self._disabled.get(zone_name, {}))
 
-    def change_notes(self, zone_name: str, changes) -> list[str]:
+    def change_notes(self, zone_name: str, changes: Iterable[Change]) -> list[str]:
         """Which disabled records a change at an owned RRset removes with it (for the plan)."""
         disabled = self.disabled_records(zone_name)
         notes = []
@@ -141,7 +145,7 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
                 )
         return notes
 
-    def _request(self, method, path, data=None):
+    def _request(self, method: str, path: str, data: Any = None) -> requests.Response:
         """Upstream's request, with every failure but "zone not found" as one clear line.
 
         Upstream handles 404/422 "Could not find domain" itself (a missing zone);
@@ -159,24 +163,24 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
             if status in (401, 403):
                 raise PowerDnsAuthError(
                     f"{self.where} refused the API key (HTTP {status}); check PDNS_API_KEY"
-                ) from None
+                ) from e
             if status == 404 or (status == 422 and error.startswith("Could not find domain ")):
                 raise  # the zone does not exist: upstream and _post deal with it
             detail = f" ({' '.join(error.split())})" if error else ""
             raise PowerDnsError(
                 f"{self.where} answered HTTP {status} to {what}{detail}{left}"
-            ) from None
-        except requests.Timeout:
+            ) from e
+        except requests.Timeout as e:
             raise PowerDnsError(
                 f"no answer from {self.where} within {self.timeout}s to {what} (timeout){left}"
-            ) from None
+            ) from e
         except requests.ConnectionError as e:
             raise PowerDnsError(
                 f"cannot talk to {self.where} for {what} ({_connection_reason(e)}); check "
                 f"PDNS_API_URL and that the PowerDNS API is enabled{left}"
-            ) from None
+            ) from e
 
-    def _post(self, path, data=None):
+    def _post(self, path: str, data: dict[str, Any] | None = None) -> requests.Response:
         if path.rstrip("/") == "zones":
             name = (data or {}).get("name", "?")
             raise ZoneMissingError(
@@ -193,10 +197,10 @@ class _Served:
         self._response = response
         self._body = body
 
-    def json(self, **_kwargs) -> dict[str, Any]:
+    def json(self, **_kwargs: Any) -> Any:
         return self._body
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._response, name)
 
 
@@ -217,8 +221,9 @@ def _split_disabled(
         enabled = [r for r in records if not r.get("disabled")]
         off = [str(r.get("content", "")) for r in records if r.get("disabled")]
         if off:
-            name = relative_name(str(rrset.get("name", "")), zone)
-            disabled[(name if name is not None else rrset.get("name"), rrset.get("type"))] = off
+            owner = str(rrset.get("name", ""))
+            name = relative_name(owner, zone)
+            disabled[(name if name is not None else owner, str(rrset.get("type")))] = off
         if enabled:
             served.append({**rrset, "records": enabled})
     return served, disabled
@@ -237,11 +242,11 @@ def _served_pairs(rrsets: Iterable[dict[str, Any]], lua: bool) -> Iterable[tuple
 
 
 def _connection_reason(error: Exception) -> str:
-    text = str(error).lower()
-    if "refused" in text:
+    failure = connection_failure(error)
+    if failure == "refused":
         return "connection refused"
-    if "name or service not known" in text or "nodename nor servname" in text:
+    if failure == "unknown host":
         return "unknown host"
-    if "reset" in text or "aborted" in text or "closed" in text or "disconnected" in text:
+    if failure in ("reset", "closed"):
         return "connection closed without an answer"
     return type(error).__name__

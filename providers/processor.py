@@ -11,13 +11,17 @@ Plain ``octodns-sync`` with our config therefore plans exactly what
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from octodns.processor.base import BaseProcessor
+from octodns.provider.base import BaseProvider
 from octodns.provider.plan import Plan, UnsafePlan
 from octodns.record import Record
+from octodns.zone import Zone
 
 from .core.catalog import load_catalog
-from .core.declarations import declaration_from_record
+from .core.declarations import Declaration, declaration_from_record
 from .core.errors import DeclarationError, UnsafePlanError, ZoneMissingError
 from .core.liveview import LiveZone
 from .core.policy import SHIELD_TEXT, ZoneAnalysis, analyze
@@ -63,8 +67,44 @@ class AutodiscoverPlan(Plan):
 class AutodiscoverProcessor(BaseProcessor):
     """Owns the Autodiscover names of each declared email domain, nothing else.
 
-    Options: ``catalog`` (path of config/platforms.yaml), ``max_deletes``
-    (per zone, default 5).
+    Example usage::
+
+      processors:
+        autodiscover:
+          class: providers.processor.AutodiscoverProcessor
+          # The platform catalog: which SRV value each email platform needs
+          # (default: config/platforms.yaml, relative to the working directory)
+          catalog: ./config/platforms.yaml
+          # Refuse to apply a plan with more deletes than this in one zone
+          # (default: 5); plan.py apply --force overrides after review
+          max_deletes: 5
+          # Optional: as if every zone using this processor said lenient: true
+          # (default: false); see "lenient" below
+          # lenient: false
+
+      zones:
+        contoso.com.:
+          sources:
+            - config
+          processors:
+            - autodiscover
+          targets:
+            - cloudflare
+
+    Every zone that declares ``_autodiscover._tcp`` SRV records must list the
+    processor, and only providers of this package (``providers.*``) can be its
+    targets: they show the processor the complete zone and refuse to apply a
+    plan it did not analyse.
+
+    ``lenient`` (the processor option, or ``lenient: true`` on a zone, which
+    octoDNS passes to every call) means what it means to octoDNS: record
+    validation problems in records built here become warnings. It is passed
+    on, as ``self.lenient or lenient``, to the octoDNS record and zone calls
+    the processor makes (the shield TXT record it adds to the desired zone).
+    It never relaxes the policy: declarations are checked as strictly,
+    nothing outside the owned (name, type) pairs becomes visible or
+    changeable, and the missing-zone, unanalysed-plan, complete-view and
+    ``max_deletes`` guards still refuse.
     """
 
     def __init__(
@@ -72,19 +112,20 @@ class AutodiscoverProcessor(BaseProcessor):
         id: str,
         catalog: str = "config/platforms.yaml",
         max_deletes: int = DEFAULT_MAX_DELETES,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(id)
+        super().__init__(id, **kwargs)
         self.catalog = load_catalog(catalog)
         self.max_deletes = int(max_deletes)
         self._lock = threading.Lock()
         #: (zone name, target id) -> the policy's decision, for plan renderers
         self.analyses: dict[tuple[str, str], ZoneAnalysis] = {}
         #: zone name -> declarations, checked once per run in process_source_zone
-        self._declared: dict[str, list] = {}
-        #: callables told of each zone planned (progress reporting)
-        self.observers: list = []
+        self._declared: dict[str, list[Declaration]] = {}
+        #: callables told of each zone planned (progress reporting), with the target id
+        self.observers: list[Callable[[str], object]] = []
 
-    def declarations(self, zone):
+    def declarations(self, zone: Zone) -> list[Declaration]:
         """The zone's declarations; any bad declared record stops the run."""
         declarations = [declaration_from_record(r, self.catalog) for r in _sorted(zone.records)]
         if not declarations:
@@ -94,26 +135,38 @@ class AutodiscoverProcessor(BaseProcessor):
             )
         return declarations
 
-    def process_source_zone(self, desired, sources, lenient=False):
+    def process_source_zone(
+        self, desired: Zone, sources: Sequence[BaseProvider], lenient: bool = False
+    ) -> Zone:
         declarations = self.declarations(desired)
         with self._lock:
             self._declared[desired.name] = declarations
         return desired
 
-    def process_source_and_target_zones(self, desired, existing, target, lenient=False):
+    def process_source_and_target_zones(
+        self, desired: Zone, existing: Zone, target: BaseProvider, lenient: bool = False
+    ) -> tuple[Zone, Zone]:
+        lenient = self.lenient or lenient
         declarations = self._declared.get(desired.name) or self.declarations(desired)
         analysis = analyze(desired.name, declarations, existing, live_view(target, existing))
         for record in list(existing.records):
             if (record.name, record._type) not in analysis.visible:
                 existing.remove_record(record)
         for name, ttl in analysis.shields:
-            shield = Record.new(desired, name, {"type": "TXT", "ttl": ttl, "value": SHIELD_TEXT})
-            desired.add_record(shield, replace=True)
+            data = {"type": "TXT", "ttl": ttl, "value": SHIELD_TEXT}
+            shield = Record.new(desired, name, data, lenient=lenient)
+            desired.add_record(shield, replace=True, lenient=lenient)
         with self._lock:
             self.analyses[(desired.name, target.id)] = analysis
         return desired, existing
 
-    def process_plan(self, plan, sources, target, lenient=False):
+    def process_plan(
+        self,
+        plan: Plan | None,
+        sources: Sequence[BaseProvider],
+        target: BaseProvider,
+        lenient: bool = False,
+    ) -> AutodiscoverPlan | None:
         for observer in self.observers:
             observer(target.id)
         if plan is None:
@@ -139,7 +192,7 @@ class AutodiscoverProcessor(BaseProcessor):
         return AutodiscoverPlan(plan, self.max_deletes)
 
 
-def live_view(target, existing) -> LiveZone:
+def live_view(target: BaseProvider, existing: Zone) -> LiveZone:
     """The complete view ``target`` recorded when it populated ``existing``.
 
     A provider that cannot tell which names and types it serves would let the
@@ -154,12 +207,12 @@ def live_view(target, existing) -> LiveZone:
         )
     try:
         view = getter(existing.name)
-    except KeyError:
+    except KeyError as e:
         raise UnsafePlanError(
             f"zone {existing.name}: provider {target.id} has not read the zone; nothing planned"
-        ) from None
+        ) from e
     return view if view is not None else LiveZone(existing.name)
 
 
-def _sorted(records):
+def _sorted(records: Iterable[Record]) -> list[Record]:
     return sorted(records, key=lambda r: (r.name, r._type))

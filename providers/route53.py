@@ -38,9 +38,13 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Iterable
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from octodns.record import Record, Update
+from octodns.provider.plan import Plan
+from octodns.record import Change, Delete, Record, Update
+from octodns.zone import Zone
 from octodns_route53 import Route53Provider as _Route53Provider
 from octodns_route53.provider import Route53ProviderException, _octal_replace
 from octodns_route53.record import Route53AliasRecord
@@ -75,7 +79,7 @@ class Route53Error(AutodiscoverError):
     """Route53 refused, throttled on every attempt, or could not be reached."""
 
 
-def _flag(value, option: str) -> bool:
+def _flag(value: object, option: str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -111,8 +115,9 @@ def _set_key(rrset: dict) -> str:
     return rrset.get("SetIdentifier", "")
 
 
-def _unique(values) -> list:
-    seen, out = set(), []
+def _unique(values: Iterable[Any]) -> list[Any]:
+    seen: set[str] = set()
+    out: list[Any] = []
     for value in values:
         key = json.dumps(value, sort_keys=True, default=str)
         if key not in seen:
@@ -137,10 +142,10 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
     def __init__(
         self,
         id: str,
-        *args,
+        *args: Any,
         client_max_attempts: int = 10,
-        private_zones: bool = False,
-        **kwargs,
+        private_zones: bool | str = False,
+        **kwargs: Any,
     ) -> None:
         if "private" in kwargs:
             raise Route53Error(
@@ -159,15 +164,18 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         #: names held by more than one hosted zone of the kind we manage
         self._r53_duplicates: set[str] = set()
 
+    #: (name -> hosted zone id) as octodns-route53 caches it, None until listed
+    _r53_zones: dict[str, str] | None
+
     # -- hosted zones -------------------------------------------------------------
 
-    def update_r53_zones(self, name):
+    def update_r53_zones(self, name: str) -> None:
         """List the account's hosted zones once; a duplicate name stops only that zone."""
         if self._r53_zones is not None or self.get_zones_by_name or self.vpc_id is not None:
             return super().update_r53_zones(name)
         zones: dict[str, str] = {}
         duplicates: set[str] = set()
-        params: dict = {}
+        params: dict[str, str] = {}
         while True:
             resp = self._conn.list_hosted_zones(**params)
             for hosted in resp["HostedZones"]:
@@ -184,7 +192,7 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         self._r53_duplicates = duplicates
         self._r53_zones = zones
 
-    def _get_zone_id(self, name, create=False):
+    def _get_zone_id(self, name: str, create: bool = False) -> str | None:
         # octoDNS plans zones in parallel: unlocked, each worker lists every hosted zone
         with self._zone_id_lock:
             zone_id = super()._get_zone_id(name, create=False)
@@ -204,15 +212,13 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
 
     # -- reading ------------------------------------------------------------------
 
-    def populate(self, zone, target=False, lenient=False):
+    def populate(self, zone: Zone, target: bool = False, lenient: bool = False) -> bool:
         try:
             exists = super().populate(zone, target=target, lenient=lenient)
             zone_id = self._get_zone_id(zone.name) if exists else None
             rrsets = self._load_records(zone_id) if zone_id else None  # cached: no new call
-        except (ClientError, BotoCoreError) as e:
-            raise self._explain(zone.name, "reading", e) from None
-        except Route53ProviderException as e:
-            raise self._explain(zone.name, "reading", e) from None
+        except (ClientError, BotoCoreError, Route53ProviderException) as e:
+            raise self._explain(zone.name, "reading", e) from e
         if rrsets is None:
             self.remember_live(zone.name, None)
             return exists
@@ -223,12 +229,14 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
                 zone.add_record(record, replace=True, lenient=lenient)
         return exists
 
-    def record_sets(self, zone, rrsets) -> dict[tuple[str, str], list[dict]]:
+    def record_sets(
+        self, zone: Zone, rrsets: Iterable[dict[str, Any]]
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """The Route53 sets behind each plain or alias octoDNS record of ``zone``, by
         (name, octoDNS type), as listed: alias sets of a name (any DNS type) are one
         ``Route53Provider/ALIAS`` record, as octodns-route53 reads them. Sets of its
         dynamic records, traffic-policy sets and unsupported types are left out."""
-        groups: dict[tuple[str, str], list[dict]] = {}
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for rrset in rrsets:
             if (
                 rrset["Type"] not in self.SUPPORTS
@@ -241,12 +249,14 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
             groups.setdefault((name, _type), []).append(rrset)
         return groups
 
-    def _set_data(self, _type: str, sets: list[dict], zone_name: str) -> dict:
+    def _set_data(self, _type: str, sets: list[dict[str, Any]], zone_name: str) -> dict[str, Any]:
         if _type == ALIAS_TYPE:
             return dict(self._data_for_route53_alias(sets, zone_name), ttl=ALIAS_TTL)
         return getattr(self, f"_data_for_{_type}")(sets[0])
 
-    def _routed_record(self, zone, name, _type, sets, lenient):
+    def _routed_record(
+        self, zone: Zone, name: str, _type: str, sets: list[dict[str, Any]], lenient: bool
+    ) -> Record:
         """One record for every routing-policy set of (name, type): the union of their
         values (single-value types such as CNAME: the first set's), TTL of the first set
         (by SetIdentifier), and the sets as listed under ``octodns.route53.record_sets``."""
@@ -262,7 +272,9 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         data["octodns"] = {"route53": {"record_sets": copy.deepcopy(ordered)}}
         return Record.new(zone, name, data, source=self, lenient=lenient)
 
-    def _data_for_route53_alias(self, rrsets, zone_name):
+    def _data_for_route53_alias(
+        self, rrsets: list[dict[str, Any]], zone_name: str
+    ) -> dict[str, Any]:
         """As octodns-route53, but a target outside the zone that it does not know as an
         AWS service keeps its full name (it cut the zone's length off it)."""
         data = super()._data_for_route53_alias(rrsets, zone_name)
@@ -277,12 +289,14 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
 
     # -- planning -----------------------------------------------------------------
 
-    def _extra_changes(self, desired, changes, **kwargs):
+    def _extra_changes(self, desired: Zone, changes: list[Change], **kwargs: Any) -> list[Change]:
         """An owned (name, type) served by routing-policy sets is rewritten as the declared
         plain set unless every set already answers exactly what is declared."""
         extras = super()._extra_changes(desired, changes, **kwargs)
         existing = kwargs.get("existing")
-        zone_id = self._get_zone_id(desired.name) if existing is not None else None
+        if existing is None:
+            return extras
+        zone_id = self._get_zone_id(desired.name)
         if not zone_id:
             return extras
         groups = self.record_sets(desired, self._load_records(zone_id))
@@ -305,7 +319,9 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
 
     # -- writing ------------------------------------------------------------------
 
-    def _exact_sets(self, record, existing_rrsets) -> list[dict] | None:
+    def _exact_sets(
+        self, record: Record, existing_rrsets: list[dict[str, Any]]
+    ) -> list[dict[str, Any]] | None:
         """The listed sets to delete for ``record`` when octodns-route53 cannot rebuild
         them from its values (routing-policy sets, alias sets); None otherwise."""
         if getattr(record, "dynamic", False):
@@ -316,34 +332,46 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         return sorted(sets, key=_set_key)
 
     @staticmethod
-    def _deletes(sets: list[dict]) -> list[dict]:
+    def _deletes(sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{"Action": "DELETE", "ResourceRecordSet": copy.deepcopy(s)} for s in sets]
 
-    def _mod_Delete(self, change, zone_id, existing_rrsets, collection_id=None):
+    def _mod_Delete(
+        self,
+        change: Delete,
+        zone_id: str,
+        existing_rrsets: list[dict[str, Any]],
+        collection_id: str | None = None,
+    ) -> list[dict[str, Any]]:
         sets = self._exact_sets(change.existing, existing_rrsets)
         if sets is None:
             return super()._mod_Delete(change, zone_id, existing_rrsets, collection_id)
         return self._deletes(sets)
 
-    def _mod_Update(self, change, zone_id, existing_rrsets, collection_id=None):
+    def _mod_Update(
+        self,
+        change: Update,
+        zone_id: str,
+        existing_rrsets: list[dict[str, Any]],
+        collection_id: str | None = None,
+    ) -> list[dict[str, Any]]:
         sets = self._exact_sets(change.existing, existing_rrsets)
         if sets is None:
             return super()._mod_Update(change, zone_id, existing_rrsets, collection_id)
         new = self._gen_records(change.new, zone_id, creating=True, collection_id=collection_id)
         return self._deletes(sets) + self._gen_mods("CREATE", new, existing_rrsets)
 
-    def _apply(self, plan):
+    def _apply(self, plan: Plan) -> Any:
         try:
             return super()._apply(plan)
         except ClientError as e:  # the hosted zone went away after planning
             if e.response.get("Error", {}).get("Code") != "NoSuchHostedZone":
-                raise self._explain(plan.desired.name, "changing", e) from None
+                raise self._explain(plan.desired.name, "changing", e) from e
             raise ZoneMissingError(
                 f"zone {plan.desired.name} has no Route53 hosted zone any more (deleted after "
                 "the plan was made); autodiscover-dns never creates zones; nothing written"
-            ) from None
+            ) from e
         except BotoCoreError as e:
-            raise self._explain(plan.desired.name, "changing", e) from None
+            raise self._explain(plan.desired.name, "changing", e) from e
 
     def _explain(self, zone: str, what: str, error: Exception) -> Route53Error:
         text = " ".join(str(error).split())

@@ -21,15 +21,20 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, ClassVar
 
 import dns.exception
 import dns.rdatatype
 import dns.zone
 from octodns.provider.base import BaseProvider
+from octodns.provider.plan import Plan
+from octodns.record import Change as RecordChange
 from octodns.record import Record
 from octodns.record.rr import Rrset
+from octodns.zone import Zone
 
 from .core.liveview import LiveViewMixin
 from .zonetext import Change, ZoneFileError, apply_changes, load_zone, read_text
@@ -45,7 +50,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
     SUPPORTS_GEO = False
     SUPPORTS_DYNAMIC = False
     SUPPORTS_ROOT_NS = False
-    SUPPORTS = {
+    SUPPORTS: ClassVar[set[str]] = {
         "A", "AAAA", "CAA", "CNAME", "DNAME", "DS", "LOC", "MX", "NAPTR", "NS", "PTR",
         "SPF", "SRV", "SSHFP", "TLSA", "TXT",
     }  # fmt: skip
@@ -56,8 +61,8 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
         directory: str,
         seed_directory: str | None = None,
         extension: str = ".zone",
-        *args,
-        **kwargs,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
         self.log = logging.getLogger(f"{self.__class__.__name__}[{id}]")
         super().__init__(id, *args, **kwargs)
@@ -95,28 +100,25 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
         try:
             return read_text(path)
         except (OSError, UnicodeDecodeError) as e:
-            raise ZoneFileError(
-                f"{path}: cannot read zone {zone_name} ({e}); fix the file"
-            ) from None
+            raise ZoneFileError(f"{path}: cannot read zone {zone_name} ({e}); fix the file") from e
 
     def _load(self, path: Path, zone_name: str) -> dns.zone.Zone:
         text = self._text(path, zone_name)
         try:
             return load_zone(text, zone_name, path.parent, str(path))
         except (dns.exception.DNSException, OSError, ValueError, KeyError) as e:
-            raise ZoneFileError(
-                f"{path}: cannot read zone {zone_name} ({e}); fix the file"
-            ) from None
+            raise ZoneFileError(f"{path}: cannot read zone {zone_name} ({e}); fix the file") from e
 
     # -- octoDNS -------------------------------------------------------------
 
-    def populate(self, zone, target=False, lenient=False):
+    def populate(self, zone: Zone, target: bool = False, lenient: bool = False) -> bool:
         path = self._read_path(zone.name)
         if path is None:
             self.remember_live(zone.name, None)
             return False
         dz = self._load(path, zone.name)
         origin = dz.origin
+        assert origin is not None  # load_zone always gives the zone's name
         pairs = []
         for name, node in dz.nodes.items():
             fqdn = name.derelativize(origin).to_text().lower()
@@ -132,7 +134,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
         self.remember_live(zone.name, pairs)
         return True
 
-    def _apply(self, plan) -> None:
+    def _apply(self, plan: Plan) -> None:
         zone_name = plan.desired.name
         live = self.live_path(zone_name)
         with self.locked(zone_name):
@@ -148,7 +150,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
             _write_atomically(live, new_text, mode)
 
     @contextmanager
-    def locked(self, zone_name: str):
+    def locked(self, zone_name: str) -> Iterator[None]:
         """Hold an exclusive lock on one zone's file; a second writer waits, then gives up."""
         self.directory.mkdir(parents=True, exist_ok=True)
         lock_path = self.directory / f".{zone_name.rstrip('.')}.lock"
@@ -158,12 +160,12 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
                 try:
                     fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError as e:
                     if time.monotonic() > deadline:
                         raise ZoneFileError(
                             f"{self.live_path(zone_name)} is locked by another apply; "
                             "wait for it to finish and run again"
-                        ) from None
+                        ) from e
                     time.sleep(0.05)
             try:
                 yield
@@ -171,7 +173,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _change(change) -> Change:
+def _change(change: RecordChange) -> Change:
     """The editor's view of an octoDNS Create/Update/Delete."""
     record = change.record
     if change.new is None:

@@ -193,9 +193,7 @@ def _rdclass(token: Token | None) -> int | None:
         return None
     try:
         return dns.rdataclass.from_text(token.value)
-    except dns.exception.SyntaxError:
-        raise
-    except Exception:
+    except (dns.rdataclass.UnknownRdataclass, ValueError):  # not a class: the next field
         return None
 
 
@@ -312,7 +310,7 @@ class _Reader:
                         self.reading.by_entry[idx] = rec
             except (dns.exception.DNSException, ValueError, IndexError) as e:
                 where = file or "the zone file"
-                raise ZoneSyntaxError(f"{where} line {entry.first + 1}: {e}") from None
+                raise ZoneSyntaxError(f"{where} line {entry.first + 1}: {e}") from e
 
     def record(self, entry: Entry, file: Path | None, st: _State) -> Line:
         toks = entry.tokens
@@ -388,9 +386,9 @@ class _Reader:
             try:
                 sub_lines = split_lines(read_text(path))[0]
             except (OSError, UnicodeDecodeError) as e:
-                raise ZoneSyntaxError(f"cannot read $INCLUDE file {path}: {e}") from None
+                raise ZoneSyntaxError(f"cannot read $INCLUDE file {path}: {e}") from e
             self.read(split_entries(sub_lines), path, path.parent, st, depth + 1)
-            for slot in _State.__slots__:  # type: ignore[attr-defined]
+            for slot in _State.__slots__:
                 setattr(st, slot, getattr(saved, slot))
         elif word == "$GENERATE":
             self.generate(entry, file, st)
@@ -470,7 +468,7 @@ def _absolute_includes(text: str, base_dir: Path, tmp: Path, depth: int) -> str:
         try:
             inner = normalized(read_text(path))
         except (OSError, UnicodeDecodeError) as e:
-            raise ZoneSyntaxError(f"cannot read $INCLUDE file {path}: {e}") from None
+            raise ZoneSyntaxError(f"cannot read $INCLUDE file {path}: {e}") from e
         if "$include" in inner.lower():
             copy = tmp / f"{sum(1 for _ in tmp.iterdir())}.zone"
             copy.write_text(_absolute_includes(inner, path.parent, tmp, depth + 1))
@@ -562,12 +560,12 @@ def apply_changes(
     try:
         old = served(load_zone(text, origin, source.parent, str(source)))
     except (dns.exception.DNSException, OSError, ValueError, KeyError) as e:
-        raise ZoneFileError(f"{source}: cannot read zone {zone} ({e}); fix the file") from None
+        raise ZoneFileError(f"{source}: cannot read zone {zone} ({e}); fix the file") from e
     try:
         text = rebase_includes(text, source.parent, target.parent)
         reading = read_zone_text(text, origin, target.parent)
     except ZoneSyntaxError as e:
-        raise _cannot_edit(label, zone, str(e)) from None
+        raise _cannot_edit(label, zone, str(e)) from e
     mine = reading.ttls()  # owners, types and TTLs: what the edit relies on
     bad = [k for k in sorted(set(old) | set(mine)) if k not in old or old[k].ttl != mine.get(k)]
     if bad:
@@ -580,7 +578,7 @@ def apply_changes(
     try:
         new = served(load_zone(new_text, origin, target.parent, label))
     except (dns.exception.DNSException, OSError, ValueError, KeyError) as e:
-        raise _self_check(label, zone, f"the edited text does not parse: {e}") from None
+        raise _self_check(label, zone, f"the edited text does not parse: {e}") from e
     problem = _verify(old, new, planned, origin)
     if problem:
         raise _self_check(label, zone, problem)
@@ -601,7 +599,7 @@ def _self_check(label: str, zone: str, why: str) -> ZoneFileError:
 
 
 def _describe(key: Key, origin: dns.name.Name) -> str:
-    return f"{show(key[0], origin)} {dns.rdatatype.to_text(key[1])}"
+    return f"{show(key[0], origin)} {dns.rdatatype.to_text(dns.rdatatype.RdataType.make(key[1]))}"
 
 
 def _differs(a: dns.rdataset.Rdataset | None, b: dns.rdataset.Rdataset | None) -> bool:
@@ -622,7 +620,8 @@ def _planned(changes: Iterable[Change], origin: dns.name.Name) -> dict[Key, Chan
 
 
 def _planned_rdataset(change: Change, origin: dns.name.Name) -> dns.rdataset.Rdataset:
-    assert change.values is not None and change.ttl is not None
+    assert change.values is not None
+    assert change.ttl is not None
     rdtype = dns.rdatatype.from_text(change.rdtype)
     rdatas = [dns.rdata.from_text(IN, rdtype, v, origin, relativize=False) for v in change.values]
     return dns.rdataset.from_rdata_list(change.ttl, rdatas)
@@ -829,7 +828,7 @@ def _record_lines(
         owner = name.to_text()
     sep, width = _layout(style, reading.lines)
     head = owner + "\t" if sep == "\t" else owner.ljust(width - 1) + " "
-    rdtype = dns.rdatatype.to_text(key[1])
+    rdtype = dns.rdatatype.to_text(dns.rdatatype.RdataType.make(key[1]))
     rdataset = _planned_rdataset(change, zone)
     return [f"{head}{change.ttl}{sep}IN{sep}{rdtype}{sep}{rd.to_text()}" for rd in rdataset]
 
@@ -842,7 +841,7 @@ def _verify(
         got = new.get(key)
         if key == (origin, SOA, 0):
             was = old[key]
-            want_rd = was[0].replace(serial=(was[0].serial + 1) % 2**32)  # type: ignore[attr-defined]
+            want_rd = was[0].replace(serial=(was[0].serial + 1) % 2**32)
             if got is None or got.ttl != was.ttl or list(got) != [want_rd]:
                 return "the SOA record would change beyond its serial"
             continue

@@ -55,7 +55,8 @@ def test_plan_apply_plan_converges_and_keeps_every_other_record(workspace: Path)
 
     contoso = rdatasets(workspace / "live/contoso.com.zone", "contoso.com.")
     assert contoso[("_autodiscover._tcp", "SRV")][1] == {"0 0 443 exchange.emailservice.io."}
-    assert ("*", "A") not in contoso and ("autodiscover", "CNAME") not in contoso
+    assert ("*", "A") not in contoso
+    assert ("autodiscover", "CNAME") not in contoso
     assert ("*", "MX") in contoso, "`*` MX is not an Autodiscover conflict"
 
 
@@ -66,7 +67,8 @@ def test_json_contract(workspace: Path):
     zone = next(z for z in report["zones"] if z["zone"] == "contoso.com.")
     assert zone["provider"] == "local"
     assert zone["domains"] == ["contoso.com"]
-    assert zone["platform"] == "exchange-2016" and zone["policy"] == "remove"
+    assert zone["platform"] == "exchange-2016"
+    assert zone["policy"] == "remove"
     actions = {(c["action"], c["name"], c["type"]) for c in zone["changes"]}
     assert actions == {
         ("delete", "*", "A"),
@@ -97,9 +99,12 @@ def test_json_contract(workspace: Path):
 def test_markdown_and_text_formats(workspace: Path):
     md = run_cli("plan", "--format", "markdown", cwd=workspace).stdout
     assert md.startswith("### autodiscover-dns plan")
-    assert "<details>" in md and "| delete |" in md
+    assert "<details>" in md
+    assert "| delete |" in md
     text = run_cli("plan", cwd=workspace).stdout
-    assert "- delete * A" in text and "why: " in text and "Checksum: " in text
+    assert "- delete * A" in text
+    assert "why: " in text
+    assert "Checksum: " in text
 
 
 def test_apply_with_the_reviewed_checksum_and_refusal_of_a_stale_one(workspace: Path):
@@ -129,9 +134,11 @@ def test_too_many_deletes_needs_force(workspace: Path):
     config.write_text(config.read_text().replace("max_deletes: 5", "max_deletes: 1"))
     plan = run_cli("plan", cwd=workspace)
     assert plan.returncode == 1
-    assert "deletes exceed max_deletes 1" in plan.stderr and "--force" in plan.stderr
+    assert "deletes exceed max_deletes 1" in plan.stderr
+    assert "--force" in plan.stderr
     refused = run_cli("apply", cwd=workspace)
-    assert refused.returncode == 1 and not (workspace / "live").exists()
+    assert refused.returncode == 1
+    assert not (workspace / "live").exists()
     forced = run_cli("apply", "--force", cwd=workspace)
     assert forced.returncode == 0, forced.stderr
 
@@ -149,10 +156,12 @@ def test_add_writes_a_plain_octodns_zone_file(workspace: Path):
                   cwd=workspace)  # fmt: skip
     assert out.returncode == 0, out.stderr
     text = (workspace / "zones/local/wingtip.com.yaml").read_text()
-    assert "target: exchange.emailservice.io." in text and "port: 443" in text
+    assert "target: exchange.emailservice.io." in text
+    assert "port: 443" in text
     again = run_cli("add", "wingtip.com", "--platform", "cloudmail", "--provider", "local",
                     cwd=workspace)  # fmt: skip
-    assert again.returncode == 1 and "already declared" in again.stderr
+    assert again.returncode == 1
+    assert "already declared" in again.stderr
     sub = run_cli("add", "us.wingtip.com", "--platform", "cloudmail", "--provider", "local",
                   cwd=workspace)  # fmt: skip
     assert sub.returncode == 0

@@ -131,10 +131,10 @@ def batches(fake: FakeCloudflare) -> list[dict]:
 
 
 def assert_no_id_twice(fake: FakeCloudflare) -> None:
-    """Every batch sent names each record id at most once (deletes, patches, puts)."""
+    """Every batch sent names each record id at most once (deletes, patches)."""
     for request in batches(fake):
         body = request["body"]
-        ids = [i["id"] for kind in ("deletes", "patches", "puts") for i in body.get(kind, [])]
+        ids = [i["id"] for kind in ("deletes", "patches") for i in body.get(kind, [])]
         assert len(ids) == len(set(ids)), body
 
 
@@ -247,7 +247,8 @@ def test_srv_with_metadata_and_conflicts_applies_in_one_batch_and_replans_empty(
     after = by_id(fake)
     assert set(before) - set(after) == set(conflict_ids)
     assert after == {k: v for k, v in before.items() if k not in conflict_ids}
-    assert after[srv_id]["comment"] == COMMENT and after[srv_id]["tags"] == TAGS
+    assert after[srv_id]["comment"] == COMMENT
+    assert after[srv_id]["tags"] == TAGS
     assert plan_changes(ws, fake) == {}
 
 
@@ -273,7 +274,9 @@ def test_srv_update_keeps_its_id_comment_and_tags(fake: FakeCloudflare, ws: Path
     assert set(body) == {"deletes", "patches"}
     assert sorted(d["id"] for d in body["deletes"]) == sorted(conflict_ids)
     (patch,) = body["patches"]
-    assert patch["id"] == srv_id and "comment" not in patch and "tags" not in patch
+    assert patch["id"] == srv_id
+    assert "comment" not in patch
+    assert "tags" not in patch
     assert_no_id_twice(fake)
 
     (srv,) = owned_srv(fake)  # read back from the server
@@ -324,7 +327,9 @@ def test_cname_at_the_srv_name_becomes_an_srv_in_one_batch(fake: FakeCloudflare,
     assert batch["body"]["deletes"] == [{"id": cname_id}]
     assert_no_id_twice(fake)
     (post,) = batch["body"]["posts"]
-    assert post["type"] == "SRV" and "comment" not in post and "tags" not in post
+    assert post["type"] == "SRV"
+    assert "comment" not in post
+    assert "tags" not in post
     (srv,) = owned_srv(fake)
     assert (srv_text(srv), srv["comment"], srv["tags"]) == (SRV_VALUE, None, [])
     assert plan_changes(ws, fake) == {}
@@ -419,7 +424,8 @@ def test_live_view_holds_every_record_type_from_the_one_read(
     assert view.types("_ftp._tcp") == {"URI"}
     assert "URI" not in provider.SUPPORTS
     assert view.types("*") == {"A", "MX", "TXT"}
-    assert view.exists("_tcp") and not view.exists("nothing-here")
+    assert view.exists("_tcp")
+    assert not view.exists("nothing-here")
     counts = Counter((r["method"], r["path"]) for r in fake.requests)
     assert counts == Counter(
         {("GET", "/zones"): 1, ("GET", f"/zones/{fake.zone_id(ZONE)}/dns_records"): 1}

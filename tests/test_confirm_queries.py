@@ -9,7 +9,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from providers.live.confirm import _address_conflicts
+from providers.live.observe import address_conflicts
 from providers.live.queries import QueryPipeline
 from tests.test_queries import FAST
 
@@ -30,7 +30,7 @@ def authoritative(query: dns.message.Message, rcode: int, *answer: str) -> bytes
 
 def conflicts_seen(udp_server, reply) -> tuple[list[dict], list[str]]:
     server = udp_server(lambda q: [reply(q)])
-    found = QueryPipeline(FAST).run([_address_conflicts(HOST, "example.com.", server.server)])[0]
+    found = QueryPipeline(FAST).run([address_conflicts(HOST, "example.com.", server.server)])[0]
     return found, [rdtype for _, rdtype in server.log]
 
 
@@ -71,7 +71,7 @@ def zone_questions(udp_server, reply) -> tuple[str | None, list[str], int | None
     """observe_zone for adatum.com. against ``reply``: (error, questions asked, serial)."""
     from pathlib import Path
 
-    from providers.live.confirm import observe_zone
+    from providers.live.observe import observe_zone
     from providers.planner.engine import load_declarations
 
     domains = [d for d in load_declarations(Path("config/local.yaml")) if d.zone_file.zone == ZONE]
@@ -103,7 +103,8 @@ def served(query: dns.message.Message) -> bytes:
 
 def test_a_negative_srv_answer_with_the_zone_soa_needs_no_soa_question(udp_server, workspace):
     error, asked, serial = zone_questions(udp_server, served)
-    assert error is None and serial == 42
+    assert error is None
+    assert serial == 42
     assert asked == [SRV_Q, f"autodiscover.{ZONE} A"]
 
 
@@ -115,7 +116,8 @@ def test_a_positive_srv_answer_is_followed_by_the_soa_question(udp_server, works
         return served(q)
 
     error, asked, serial = zone_questions(udp_server, reply)
-    assert error is None and serial == 42
+    assert error is None
+    assert serial == 42
     assert asked == [SRV_Q, f"{ZONE} SOA", f"autodiscover.{ZONE} A"]
 
 

@@ -55,7 +55,8 @@ def test_broken_domain_walk_in_plain_words(repo: Path, bind_server: BindServer) 
     assert "contoso.com (Exchange+ 2016, policy remove): PROBLEM" in out
     # step 6: the website's A record is reported, never proposed for deletion
     assert "contoso.com resolves (A 192.0.2.10), so Outlook first asks the web server" in out
-    assert "never delete it" in out and "ExcludeHttpsRootDomain=1" in out
+    assert "never delete it" in out
+    assert "ExcludeHttpsRootDomain=1" in out
     # steps 7 and 9: the leftover CNAME hijacks Outlook
     assert "autodiscover.contoso.com has its own record (CNAME autodiscover.outlook.com.)" in out
     assert "Microsoft 365" in out
@@ -76,7 +77,7 @@ def test_wildcard_with_shield_policy_says_a_shield_fixes_it(
     walk = steps(json.loads(done.stdout))
     assert walk["7"]["result"] == "problem"
     assert "the wildcard *.fabrikam.net answers for it (A 192.0.2.80)" in walk["7"]["says"]
-    assert "TXT 'shield'" in walk["7"]["fix"]
+    assert "TXT shield" in walk["7"]["fix"]
     assert walk["6"]["result"] == "ok", "no apex record: nothing to warn about"
 
 
@@ -144,7 +145,8 @@ def test_outlook_reg_file_content(repo: Path, bind_server: BindServer, tmp_path:
     raw = reg.read_bytes()
     assert raw.startswith(b"\xff\xfe"), "UTF-16 LE with BOM, as regedit writes version 5.00"
     text = raw[2:].decode("utf-16-le")
-    assert "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    assert "\r\n" in text
+    assert "\n" not in text.replace("\r\n", "")
     lines = text.split("\r\n")
     assert lines[0] == REG_HEADER
     assert REG_KEY in lines

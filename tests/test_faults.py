@@ -37,6 +37,7 @@ The tests run a copy of config/octodns.yaml with smaller timeouts and waits
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
@@ -47,6 +48,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import requests
@@ -56,8 +58,18 @@ from tests.fakes.cloudflare_api import FakeCloudflare
 from tests.helpers import ROOT, one_error_line, owned_by_spec, run_cli
 from tests.provider_cases import CONFLICTS, EXPECTED, NS, SOA, SRV_NAME, SRV_VALUE, UNRELATED
 from tests.servers import free_port
+from tests.servers.backends import (
+    Backend,
+    Bind,
+    Cloudflare,
+    PowerDns,
+    Route53,
+    Seed,
+    Snapshot,
+    relative,
+)
 from tests.servers.fixtures import *  # noqa: F403
-from tests.test_providers_e2e import CF_PROXIED, cf_add, declare
+from tests.test_providers_e2e import declare
 
 # octodns-bind 1.1.0 calls APIs octodns 1.22 deprecates; upstream, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -94,23 +106,31 @@ def expected(zone: str) -> set[tuple[str, str, str]]:
 CHANGING = [z for z in ZONES if expected(z)]
 
 
-def seeds(zone: str, apex: bool = True):
-    """Every RRset of ``zone``: SOA and NS (with ``apex``), 27 unrelated ones, the conflicts."""
+def seeds(zone: str) -> list[Seed]:
+    """Every RRset of ``zone``: SOA and NS, 27 unrelated ones, the conflicts."""
     head = [
         (name, _type, ttl, [v.format(zone=zone) for v in values])
         for name, _type, ttl, values in (SOA, NS)
     ]
-    conflicts = CONFLICTS.get(zone, CONFLICTS["example.com."])
-    return (head if apex else []) + UNRELATED + conflicts
-
-
-def relative(fqdn: str, zone: str) -> str:
-    fqdn, zone = fqdn.lower().rstrip("."), zone.rstrip(".")
-    return "@" if fqdn == zone else fqdn.removesuffix("." + zone)
+    return head + UNRELATED + CONFLICTS.get(zone, CONFLICTS["example.com."])
 
 
 def unowned(rel: str, rtype: str) -> bool:
     return (rel, rtype) not in OWNED and rtype != "SOA"  # SOA: the serial may move
+
+
+def seed_all(backend: Backend) -> Backend:
+    """ZONES, through the server's own interface (tests/servers/backends.py)."""
+    backend.seed({zone: seeds(zone) for zone in ZONES})
+    return backend
+
+
+def unrelated(backend: Backend) -> dict[str, Snapshot]:
+    """Every RRset outside the owned names, in the server's native form, per zone."""
+    return {
+        zone: {key: rrset for key, rrset in backend.snapshot(zone).items() if unowned(*key)}
+        for zone in ZONES
+    }
 
 
 def use_fast_options(ws: Path, fast: bool) -> None:
@@ -241,26 +261,13 @@ class CfAccount:
 
     def __init__(self, fake: FakeCloudflare) -> None:
         self.fake = fake
-        for zone in ZONES:
-            fake.add_zone(zone)
-            for name, rtype, ttl, values in seeds(zone, apex=False):
-                for value in values:
-                    cf_add(fake, zone, name, rtype, ttl, value, (name, rtype) in CF_PROXIED)
+        self.backend = seed_all(Cloudflare(fake))
         self.ids = {zone: fake.zone_id(zone) for zone in ZONES}
-        self.env = {"CLOUDFLARE_API_TOKEN": fake.token, "CLOUDFLARE_API_URL": fake.url}
-        self.baseline = self.unrelated()
-
-    def unrelated(self) -> dict[str, dict]:
-        """Every record outside the owned names, by id, exactly as the API stores it."""
-        return {
-            r["id"]: r
-            for zone in ZONES
-            for r in self.fake.records(zone)
-            if unowned(relative(r["name"], zone), r["type"])
-        }
+        self.env = self.backend.env()
+        self.baseline = unrelated(self.backend)
 
     def check(self) -> None:
-        assert self.unrelated() == self.baseline, "a record outside the owned names changed"
+        assert unrelated(self.backend) == self.baseline, "a record outside the owned names changed"
 
     def records_path(self, zone: str) -> str:
         return f"/zones/{self.ids[zone]}/dns_records"
@@ -386,7 +393,8 @@ def test_cloudflare_faults_beyond_the_retry_budget_fail_one_zone_and_rerun_conve
     out = cli(ws, env, "plan")
     assert out.returncode == 1, out.stdout + out.stderr
     line = one_error_line(out.stderr)
-    assert f"zone {victim}" in line and "failed 4 time(s)" in line, line
+    assert f"zone {victim}" in line, line
+    assert "failed 4 time(s)" in line, line
     assert "retries exhausted (retry_count 3)" in line, line
     assert account.counts()[point] == CF_RETRIES + 1
     assert [r for r in account.fake.requests if r["method"] != "GET"] == []
@@ -406,7 +414,8 @@ def test_cloudflare_faults_beyond_the_retry_budget_fail_one_zone_and_rerun_conve
     account.fake.reset_log()
     out = cli(ws, env, "apply")
     failed = assert_partial_apply(out, "cloudflare", {victim})
-    assert "failed 4 time(s)" in failed[victim] and "retries exhausted" in failed[victim]
+    assert "failed 4 time(s)" in failed[victim]
+    assert "retries exhausted" in failed[victim]
     assert "Cloudflare rate limit (429); retry 1/3 in 2.0s" in out.stderr
     exhausted = {("POST", account.batch_path(victim))}
     assert_requests(account, reads(account) + writes(account), failures, exhausted)
@@ -418,7 +427,7 @@ def test_cloudflare_faults_beyond_the_retry_budget_fail_one_zone_and_rerun_conve
 
 
 @pytest.mark.parametrize(
-    "delay, times",
+    ("delay", "times"),
     [
         (2.5, 1),  # the retry overtakes the slow original: the retry applies it
         (CF_TIMEOUT + 0.5, 2),  # the original lands first: its retry is refused (ids gone)
@@ -506,25 +515,17 @@ class Throttle:
 
 
 class R53:
+    """moto's Route53 seeded with ZONES; the CLI signs with its own access key."""
+
     def __init__(self, server) -> None:
         self.server = server
-        self.ids = {}
-        for zone in ZONES:
-            self.ids[zone] = server.create_zone(zone)
-            server.add_records(self.ids[zone], seeds(zone, apex=False))
-        self.env = dict(server.env, AWS_ACCESS_KEY_ID=CLI_KEY)
-        self.baseline = self.unrelated()
-
-    def unrelated(self) -> list[dict]:
-        return [
-            rrset
-            for zone in ZONES
-            for rrset in self.server.records(self.ids[zone])
-            if unowned(relative(rrset["Name"].replace("\\052", "*"), zone), rrset["Type"])
-        ]
+        self.backend = seed_all(Route53(server))
+        self.ids = self.backend.zone_ids
+        self.env = dict(self.backend.env(), AWS_ACCESS_KEY_ID=CLI_KEY)
+        self.baseline = unrelated(self.backend)
 
     def check(self) -> None:
-        assert self.unrelated() == self.baseline, "a record outside the owned names changed"
+        assert unrelated(self.backend) == self.baseline, "a record outside the owned names changed"
 
 
 # moto warns that "Throttling" is no error shape of its model; it is what Route53 sends.
@@ -603,26 +604,15 @@ def test_route53_throttling_beyond_max_attempts_fails_one_zone_and_rerun_converg
 # ------------------------------------------------------------------ BIND
 
 
-def bind_zone_text(zone: str) -> str:
-    lines = ["$TTL 300"]
-    for name, rtype, ttl, values in seeds(zone):
-        lines += [f"{name} {ttl} IN {rtype} {value}" for value in values]
-    return "\n".join(lines) + "\n"
-
-
-def bind_env(server=None, port: int | None = None) -> dict[str, str]:
-    """The BIND variables for ``server`` (a dummy key without one), at ``port`` if given."""
-    return {
+def bind_env(bind: Bind | None = None, port: int | None = None) -> dict[str, str]:
+    """The BIND variables for ``bind`` (a dummy key without one), at ``port`` if given."""
+    env = bind.env() if bind else {
         "BIND_HOST": "127.0.0.1",
-        "BIND_PORT": str(port or server.port),
-        "BIND_TSIG_NAME": server.key_name if server else "autodiscover-test-key",
-        "BIND_TSIG_SECRET": server.key_secret if server else "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
+        "BIND_TSIG_NAME": "autodiscover-test-key",
+        "BIND_TSIG_SECRET": "c2VjcmV0LXNlY3JldC1zZWNyZXQ=",
         "BIND_TSIG_ALGORITHM": "hmac-sha256",
-    }
-
-
-def bind_unrelated(server) -> dict[str, list]:
-    return {zone: [rr for rr in server.axfr(zone) if unowned(rr[0], rr[2])] for zone in ZONES}
+    }  # fmt: skip
+    return {**env, "BIND_PORT": str(port)} if port else env
 
 
 class DnsTcpProxy:
@@ -634,7 +624,7 @@ class DnsTcpProxy:
     with default "close", connections are closed before anything is read.
     """
 
-    OPCODES = {0: "QUERY", 5: "UPDATE"}
+    OPCODES: ClassVar[dict[int, str]] = {0: "QUERY", 5: "UPDATE"}
 
     def __init__(self, upstream: int | None = None, rules=None, default: str | None = None):
         self.upstream = upstream
@@ -740,10 +730,10 @@ def test_bind_update_refused_for_one_zone_others_applied(bind_server, ws):
         server.conf_path.write_text(text)
 
     server._write_conf = refusing_conf
-    server.start({zone: bind_zone_text(zone) for zone in ZONES})
+    bind = seed_all(Bind(server))
     declare(ws, "bind", ZONES)
-    env = bind_env(server)
-    baseline = bind_unrelated(server)
+    env = bind_env(bind)
+    baseline = unrelated(bind)
     refused_zone = server.axfr(refused)
 
     out = cli(ws, env, "apply")
@@ -753,7 +743,7 @@ def test_bind_update_refused_for_one_zone_others_applied(bind_server, ws):
         f"with allow-update {{ key {server.key_name}; }}"
     )
     assert server.axfr(refused) == refused_zone, "the refused zone changed"
-    assert bind_unrelated(server) == baseline
+    assert unrelated(bind) == baseline
     assert plan_changes(ws, env) == {refused: expected(refused)}
 
     server._write_conf = write_conf  # grant the key, reload named
@@ -768,11 +758,11 @@ def test_bind_update_refused_for_one_zone_others_applied(bind_server, ws):
             assert time.monotonic() < deadline, "named did not reload"
             time.sleep(0.1)
     converge(ws, env, "bind", {refused})
-    assert bind_unrelated(server) == baseline
+    assert unrelated(bind) == baseline
 
 
 @pytest.mark.parametrize(
-    "behaviour, words",
+    ("behaviour", "words"),
     [
         ("refused", "refused the TCP connection for the zone transfer of example.com."),
         ("close", "closed the connection without an answer to the zone transfer of example.com."),
@@ -802,12 +792,12 @@ def test_bind_connections_closed_or_unanswered_at_apply(bind_server, ws):
     another's: those two zones fail with clear lines, the others are applied, a re-run
     straight to named converges."""
     server = bind_server
-    server.start({zone: bind_zone_text(zone) for zone in ZONES})
+    bind = seed_all(Bind(server))
     declare(ws, "bind", ZONES)
-    baseline = bind_unrelated(server)
+    baseline = unrelated(bind)
     rules = {("UPDATE", "example.com."): "close", ("UPDATE", "example.net."): "hang"}
     with DnsTcpProxy(upstream=server.port, rules=rules) as proxy:
-        out = cli(ws, bind_env(server, proxy.port), "apply")
+        out = cli(ws, bind_env(bind, proxy.port), "apply")
     failed = assert_partial_apply(out, "bind", {"example.com.", "example.net."})
     where = f"BIND at 127.0.0.1:{proxy.port}"
     assert failed["example.com."] == (
@@ -820,9 +810,9 @@ def test_bind_connections_closed_or_unanswered_at_apply(bind_server, ws):
         "(timeout); it may have been applied: run plan again"
     )
     assert ("QUERY", "example.org.", "relay") in proxy.log  # transfers went through it
-    assert bind_unrelated(server) == baseline
-    converge(ws, bind_env(server), "bind", {"example.com.", "example.net."})
-    assert bind_unrelated(server) == baseline
+    assert unrelated(bind) == baseline
+    converge(ws, bind_env(bind), "bind", {"example.com.", "example.net."})
+    assert unrelated(bind) == baseline
 
 
 # -------------------------------------------------------------- PowerDNS
@@ -851,7 +841,7 @@ class FaultProxy:
             def log_message(self, *args) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 proxy.handle(self)
 
             do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
@@ -899,10 +889,8 @@ class FaultProxy:
             if rule["hang"]:
                 self.stopping.wait(30)
             handler.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 handler.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         if rule:
             status = rule["status"]
@@ -924,17 +912,13 @@ class FaultProxy:
         handler.wfile.write(data)
 
 
-def pdns_unrelated(server) -> dict[str, list]:
-    return {
-        zone: [r for r in server.rrsets(zone) if unowned(relative(r["name"], zone), r["type"])]
-        for zone in ZONES
-    }
+def pdns_unrelated(server) -> dict[str, Snapshot]:
+    return unrelated(PowerDns(server))
 
 
 @pytest.fixture
 def pdns(pdns_server):
-    for zone in ZONES:
-        pdns_server.create_zone(zone, seeds(zone))
+    seed_all(PowerDns(pdns_server))
     return pdns_server
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.fakes.cloudflare_api import FakeCloudflare
-from tests.helpers import PYTHON, ROOT, one_error_line, run_cli
+from tests.helpers import PYTHON, one_error_line, run_cli
+from tests.servers.backends import Backend, Seed, Snapshot
 from tests.servers.fixtures import *  # noqa: F403
 
 # octodns-bind 1.1.0 calls APIs octodns 1.22 deprecates; upstream, not ours.
@@ -46,28 +45,12 @@ DUMMY_ENV = {
     "AWS_SECRET_ACCESS_KEY": "unused",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-#: plan.py with the import command enabled (plan.EXTRA_COMMANDS lists it once wired in)
-RUNNER = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); import plan; "
-    "name = 'providers.planner.importer'; "
-    "plan.EXTRA_COMMANDS = plan.EXTRA_COMMANDS + (() if name in plan.EXTRA_COMMANDS else (name,)); "
-    "sys.exit(plan.main(sys.argv[1:]))"
-)
 
 
 def run_import(ws: Path, env: dict[str, str] | None, *args: str, config: str | None = CONFIG):
-    full_env = dict(os.environ)
-    full_env.pop("REQUIRE_SERVERS", None)
-    full_env.update(env or {})
+    """``plan.py import`` as a user runs it."""
     extra = ("--config", config) if config else ()
-    return subprocess.run(
-        [PYTHON, "-c", RUNNER, str(ROOT), "import", *extra, *args],
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=300,
-    )
+    return run_cli("import", *extra, *args, cwd=ws, env=env)
 
 
 def expected_file(records: dict[str, tuple[str, str]]) -> str:
@@ -137,24 +120,9 @@ def ws(workspace: Path) -> Path:
     return workspace
 
 
-@pytest.fixture
-def cloudflare_fake() -> Iterator[FakeCloudflare]:
-    with FakeCloudflare(token="cf-import-token") as fake:
-        yield fake
-
-
-def cf_env(fake: FakeCloudflare) -> dict[str, str]:
-    return {"CLOUDFLARE_API_TOKEN": fake.token, "CLOUDFLARE_API_URL": fake.url}
-
-
-def pdns_env(server) -> dict[str, str]:
-    return {"PDNS_API_URL": server.api_url, "PDNS_API_KEY": server.api_key}
-
-
-def pdns_state(server) -> dict[str, list]:
-    """Every zone on the server with all its RRsets (SOA serial included)."""
-    zones = sorted(z["name"] for z in server.api("GET", "zones").json())
-    return {zone: server.rrsets(zone) for zone in zones}
+def state(backend: Backend) -> dict[str, Snapshot]:
+    """Every zone on the server with all its RRsets, native form (SOA serial included)."""
+    return {zone: backend.snapshot(zone) for zone in sorted(backend.zone_names())}
 
 
 # ------------------------------------------------------------------ PowerDNS
@@ -169,19 +137,19 @@ PDNS_ZONES = [
 
 
 @pytest.fixture
-def pdns(pdns_server):
-    for zone in PDNS_ZONES:
-        records = [("autodiscover", "CNAME", 300, ["autodiscover.outlook.com."])]
-        pdns_server.create_zone(zone, records if zone == "beta.example." else [])
-    return pdns_server
+def pdns(backend_factory) -> Backend:
+    backend = backend_factory("powerdns")
+    hijack: list[Seed] = [("autodiscover", "CNAME", 300, ["autodiscover.outlook.com."])]
+    backend.seed({zone: hijack if zone == "beta.example." else [] for zone in PDNS_ZONES})
+    return backend
 
 
 def test_powerdns_import_writes_one_valid_file_per_zone_and_plans(ws: Path, pdns):
-    env = pdns_env(pdns)
-    before = pdns_state(pdns)
+    env = pdns.env()
+    before = state(pdns)
     out = run_import(ws, env, "--provider", "powerdns", "--platform", "exchange-2016")
     assert out.returncode == 0, out.stderr
-    assert pdns_state(pdns) == before, "import must not change anything at the provider"
+    assert state(pdns) == before, "import must not change anything at the provider"
 
     files = zone_files(ws)
     assert set(files) == {f"powerdns/{z}yaml" for z in PDNS_ZONES}
@@ -209,7 +177,7 @@ def test_powerdns_import_writes_one_valid_file_per_zone_and_plans(ws: Path, pdns
     assert again.returncode == 0, again.stderr
     assert zone_files(ws) == files, "a second import writes nothing"
     assert "0 zone file(s) written (0 domain(s)), 5 skipped (already declared)" in again.stdout
-    assert pdns_state(pdns) == before
+    assert state(pdns) == before
 
     changes = plan_changes(ws, env)
     expected = {zone: {("create", SRV, "SRV")} for zone in PDNS_ZONES}
@@ -218,7 +186,7 @@ def test_powerdns_import_writes_one_valid_file_per_zone_and_plans(ws: Path, pdns
 
 
 def test_existing_files_are_never_overwritten(ws: Path, pdns):
-    env = pdns_env(pdns)
+    env = pdns.env()
     add = run_cli("add", "alpha.example", "--platform", "exchange-2013", "--provider",
                   "powerdns", "--config", CONFIG, cwd=ws)  # fmt: skip
     assert add.returncode == 0, add.stderr
@@ -252,7 +220,7 @@ def test_existing_files_are_never_overwritten(ws: Path, pdns):
 
 
 def test_match_and_zones_filter(ws: Path, pdns):
-    env = pdns_env(pdns)
+    env = pdns.env()
     out = run_import(ws, env, "--provider", "powerdns", "--platform", "cloudmail",
                      "--match", "*alpha.example")  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -270,7 +238,7 @@ def test_match_and_zones_filter(ws: Path, pdns):
 
 
 def test_dry_run_writes_nothing(ws: Path, pdns):
-    env = pdns_env(pdns)
+    env = pdns.env()
     out = run_import(ws, env, "--provider", "powerdns", "--platform", "exchange-2016",
                      "--policy", "report", "--dry-run")  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -287,18 +255,14 @@ def test_dry_run_writes_nothing(ws: Path, pdns):
     assert "next:" not in out.stdout
 
 
-def test_missing_environment_variable_is_one_line(ws: Path):
+def test_missing_environment_variable_is_one_line(ws: Path, monkeypatch):
+    monkeypatch.delenv("PDNS_API_KEY", raising=False)
     env = {"PDNS_API_URL": "http://127.0.0.1:9"}
-    base = dict(os.environ)
-    base.pop("PDNS_API_KEY", None)
-    out = subprocess.run(
-        [PYTHON, "-c", RUNNER, str(ROOT), "import", "--config", CONFIG, "--provider",
-         "powerdns", "--platform", "exchange-2016"],
-        cwd=ws, capture_output=True, text=True, env={**base, **env}, timeout=60,
-    )  # fmt: skip
+    out = run_import(ws, env, "--provider", "powerdns", "--platform", "exchange-2016")
     assert out.returncode == 1
     line = one_error_line(out.stderr)
-    assert "PDNS_API_KEY" in line and "powerdns" in line
+    assert "PDNS_API_KEY" in line
+    assert "powerdns" in line
     assert zone_files(ws) == {}
 
 
@@ -317,7 +281,7 @@ def test_usage_errors_are_one_line(ws: Path):
 
 
 def test_default_config_is_the_one_defining_the_provider(ws: Path, pdns):
-    out = run_import(ws, pdns_env(pdns), "--provider", "powerdns", "--platform",
+    out = run_import(ws, pdns.env(), "--provider", "powerdns", "--platform",
                      "exchange-2016", config=None)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "using config/octodns.yaml" in out.stderr
@@ -343,22 +307,22 @@ other.example,exchange-2016
 """
 
 
-def test_csv_mixed_platforms_and_subdomains(ws: Path, pdns_server):
-    for zone in ("corp.example", "shop.example", "legacy.example", "delegated.corp.example",
-                 "other.example"):  # fmt: skip
-        pdns_server.create_zone(zone)
-    env = pdns_env(pdns_server)
+def test_csv_mixed_platforms_and_subdomains(ws: Path, backend_factory):
+    pdns = backend_factory("powerdns")
+    pdns.seed({zone: [] for zone in ("corp.example", "shop.example", "legacy.example",
+                                     "delegated.corp.example", "other.example")})  # fmt: skip
+    env = pdns.env()
     add = run_cli("add", "legacy.example", "--platform", "exchange-2013", "--provider",
                   "powerdns", "--config", CONFIG, cwd=ws)  # fmt: skip
     assert add.returncode == 0, add.stderr
     legacy = (ws / "zones/powerdns/legacy.example.yaml").read_text()
     (ws / "estate.csv").write_text(CSV_GOOD)
-    before = pdns_state(pdns_server)
+    before = state(pdns)
 
     out = run_import(ws, env, "--provider", "powerdns", "--csv", "estate.csv",
                      "--match", "*.example")  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert pdns_state(pdns_server) == before
+    assert state(pdns) == before
 
     files = zone_files(ws)
     assert files == {
@@ -452,7 +416,8 @@ def test_csv_bad_rows_are_reported_with_line_numbers_and_nothing_written(ws: Pat
     out = run_import(ws, DUMMY_ENV, "--provider", "powerdns", "--csv", "rows.csv")
     assert out.returncode == 1
     line = one_error_line(out.stderr)
-    assert "11 bad row(s) in rows.csv" in line and "nothing written" in line
+    assert "11 bad row(s) in rows.csv" in line
+    assert "nothing written" in line
     rows = bad_rows(out.stderr)
     assert set(rows) == set(BAD_LINES), out.stderr
     for number, expected in BAD_LINES.items():
@@ -461,11 +426,11 @@ def test_csv_bad_rows_are_reported_with_line_numbers_and_nothing_written(ws: Pat
     assert "listing the zones" not in out.stderr, "no provider is asked when rows are bad"
 
 
-def test_csv_skip_bad_imports_the_good_rows(ws: Path, pdns_server):
-    for zone in ("good.example", "also.example", "dup.example"):
-        pdns_server.create_zone(zone)
+def test_csv_skip_bad_imports_the_good_rows(ws: Path, backend_factory):
+    pdns = backend_factory("powerdns")
+    pdns.seed({zone: [] for zone in ("good.example", "also.example", "dup.example")})
     (ws / "rows.csv").write_text(CSV_BAD)
-    env = pdns_env(pdns_server)
+    env = pdns.env()
 
     dry = run_import(ws, env, "--provider", "powerdns", "--csv", "rows.csv", "--skip-bad",
                      "--dry-run")  # fmt: skip
@@ -484,9 +449,10 @@ def test_csv_skip_bad_imports_the_good_rows(ws: Path, pdns_server):
     assert_valid(ws, env, domains=2)
 
 
-def test_csv_without_header_and_bad_header(ws: Path, pdns_server):
-    pdns_server.create_zone("plain.example")
-    env = pdns_env(pdns_server)
+def test_csv_without_header_and_bad_header(ws: Path, backend_factory):
+    pdns = backend_factory("powerdns")
+    pdns.seed({"plain.example": []})
+    env = pdns.env()
     (ws / "plain.csv").write_text("plain.example,cloudmail\n\nwww.plain.example,,,report\n")
     out = run_import(ws, env, "--provider", "powerdns", "--platform", "exchange-2013",
                      "--csv", "plain.csv")  # fmt: skip
@@ -507,12 +473,12 @@ def test_csv_without_header_and_bad_header(ws: Path, pdns_server):
 CF_ZONES = [f"customer{i:03d}.example" for i in range(120)]
 
 
-def test_cloudflare_120_zones_over_pages_reads_only(ws: Path, cloudflare_fake: FakeCloudflare):
-    fake = cloudflare_fake
-    for zone in CF_ZONES:
-        fake.add_zone(zone)
-    fake.add_record("customer007.example", "CNAME", "autodiscover", "autodiscover.outlook.com")
-    env = cf_env(fake)
+def test_cloudflare_120_zones_over_pages_reads_only(ws: Path, backend_factory):
+    cf = backend_factory("cloudflare")
+    hijack: list[Seed] = [("autodiscover", "CNAME", 300, ["autodiscover.outlook.com."])]
+    cf.seed({zone: hijack if zone == "customer007.example" else [] for zone in CF_ZONES})
+    fake = cf.fake
+    env = cf.env()
 
     dry = run_import(ws, env, "--provider", "cloudflare", "--platform", "exchange-2016",
                      "--dry-run")  # fmt: skip
@@ -554,9 +520,10 @@ def test_cloudflare_120_zones_over_pages_reads_only(ws: Path, cloudflare_fake: F
     assert changes == expected
 
 
-def test_cloudflare_refused_token_is_one_line(ws: Path, cloudflare_fake: FakeCloudflare):
-    cloudflare_fake.add_zone("one.example")
-    env = {**cf_env(cloudflare_fake), "CLOUDFLARE_API_TOKEN": "wrong"}
+def test_cloudflare_refused_token_is_one_line(ws: Path, backend_factory):
+    cf = backend_factory("cloudflare")
+    cf.seed({"one.example": []})
+    env = {**cf.env(), "CLOUDFLARE_API_TOKEN": "wrong"}
     out = run_import(ws, env, "--provider", "cloudflare", "--platform", "exchange-2016")
     assert out.returncode == 1
     assert "Cloudflare refused the API token" in one_error_line(out.stderr)
@@ -568,15 +535,16 @@ def test_cloudflare_refused_token_is_one_line(ws: Path, cloudflare_fake: FakeClo
 R53_ZONES = ["north.example.", "south.example.", "east.example.", "west.example."]
 
 
-def test_route53_hosted_zones(ws: Path, moto_route53):
-    ids = {zone: moto_route53.create_zone(zone) for zone in R53_ZONES}
-    moto_route53.add_records(ids["east.example."], [("*", "A", 300, ["192.0.2.1"])])
-    before = {zone: moto_route53.records(zone_id) for zone, zone_id in ids.items()}
-    env = dict(moto_route53.env)
+def test_route53_hosted_zones(ws: Path, backend_factory):
+    r53 = backend_factory("route53")
+    r53.seed({zone: [("*", "A", 300, ["192.0.2.1"])] if zone == "east.example." else []
+              for zone in R53_ZONES})  # fmt: skip
+    before = state(r53)
+    env = r53.env()
 
     out = run_import(ws, env, "--provider", "route53", "--platform", "exchange-2013")
     assert out.returncode == 0, out.stderr
-    assert {zone: moto_route53.records(zone_id) for zone, zone_id in ids.items()} == before
+    assert state(r53) == before
     files = zone_files(ws)
     assert set(files) == {f"route53/{zone}yaml" for zone in R53_ZONES}
     assert set(files.values()) == {expected_file({SRV: ("exchange-2013", "remove")})}
@@ -596,17 +564,12 @@ def test_route53_hosted_zones(ws: Path, moto_route53):
 # ------------------------------------------------------------------ BIND (no zone list)
 
 
-def test_bind_takes_zones_from_the_command_line(ws: Path, bind_server):
+def test_bind_takes_zones_from_the_command_line(ws: Path, backend_factory):
     zones = ["one.example.", "two.example."]
-    text = (
-        "$TTL 300\n@ SOA ns1.{z} hostmaster.{z} 7 3600 600 86400 300\n@ NS ns1.{z}\n"
-        "ns1 A 192.0.2.53\n"
-    )
-    bind_server.start({zone: text.format(z=zone) for zone in zones})
-    s = bind_server
-    env = {"BIND_HOST": s.host, "BIND_PORT": str(s.port), "BIND_TSIG_NAME": s.key_name,
-           "BIND_TSIG_SECRET": s.key_secret, "BIND_TSIG_ALGORITHM": s.key_algorithm}  # fmt: skip
-    before = {zone: s.axfr(zone) for zone in zones}
+    bind = backend_factory("bind")
+    bind.seed({zone: [] for zone in zones})  # SOA, NS and ns1 A only
+    env = bind.env()
+    before = {zone: bind.snapshot(zone) for zone in zones}
 
     out = run_import(ws, env, "--provider", "bind", "--platform", "exchange-2016")
     assert out.returncode == 1
@@ -615,7 +578,7 @@ def test_bind_takes_zones_from_the_command_line(ws: Path, bind_server):
     out = run_import(ws, env, "--provider", "bind", "--platform", "exchange-2016",
                      "--zones", "one.example", "two.example", "three.example")  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert {zone: s.axfr(zone) for zone in zones} == before
+    assert {zone: bind.snapshot(zone) for zone in zones} == before
     assert set(zone_files(ws)) == {"bind/one.example.yaml", "bind/two.example.yaml"}
     assert "not found: three.example: no zone at provider bind holds three.example" in out.stdout
     assert_valid(ws, env, domains=2)
@@ -623,7 +586,7 @@ def test_bind_takes_zones_from_the_command_line(ws: Path, bind_server):
 
 
 def test_generated_files_load_as_plain_yaml(ws: Path, pdns):
-    out = run_import(ws, pdns_env(pdns), "--provider", "powerdns", "--platform", "cloudmail")
+    out = run_import(ws, pdns.env(), "--provider", "powerdns", "--platform", "cloudmail")
     assert out.returncode == 0, out.stderr
     data = yaml.safe_load((ws / "zones/powerdns/delta.example.yaml").read_text())
     assert data == {

@@ -15,7 +15,7 @@ zones/<provider>/.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import dns.flags
@@ -29,6 +29,8 @@ from providers.core.errors import ZoneMissingError
 from providers.planner.engine import Engine
 from providers.powerdns import PowerDnsProvider
 from tests.provider_cases import PLATFORM, SRV_NAME, SRV_TARGET, SRV_VALUE
+from tests.servers import backends
+from tests.servers.backends import Seed
 from tests.servers.bind import BindServer
 from tests.servers.fixtures import require_binary
 from tests.servers.powerdns import PowerDNSServer
@@ -38,7 +40,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 CONFIG = "config/octodns.yaml"
 ZONE = "example.com."
-Seed = tuple[str, str, int, list[str]]  # (owner relative, '@' apex; type; ttl; rdata texts)
 
 HEAD: list[Seed] = [
     ("@", "SOA", 300, ["ns1.{zone} hostmaster.{zone} 1 3600 600 86400 300"]),
@@ -98,65 +99,29 @@ def fill(records: list[Seed], zone: str) -> list[Seed]:
 # ------------------------------------------------------------------ servers
 
 
-class Backend:
-    """A started server, the provider of ours that reads it, and its DNS port."""
+class Bind(backends.Bind):
+    """The shared BIND adapter, seeding HEAD with each zone, plus the provider that reads it."""
 
-    id: str
-
-    def seed(self, zones: dict[str, list[Seed]]) -> None:
-        raise NotImplementedError
-
-    def provider(self):
-        raise NotImplementedError
-
-    def env(self) -> dict[str, str]:
-        raise NotImplementedError
-
-    def query(self, name: str, rdtype: str):
-        return self.server.query(name, rdtype)
-
-
-class Bind(Backend):
-    id = "bind"
-
-    def __init__(self, server: BindServer) -> None:
-        self.server = server
-
-    def seed(self, zones: dict[str, list[Seed]]) -> None:
-        texts = {}
-        for zone, records in zones.items():
-            lines = [
-                f"{name} {ttl} IN {rtype} {value}"
-                for name, rtype, ttl, values in fill(HEAD + records, zone)
-                for value in values
-            ]
-            texts[zone] = "\n".join(lines) + "\n"
-        self.server.start(texts)
+    def seed(self, zones: Mapping[str, Sequence[Seed]]) -> None:
+        super().seed({zone: fill(HEAD + list(records), zone) for zone, records in zones.items()})
 
     def provider(self) -> Rfc2136Provider:
         return Rfc2136Provider("bind", **self.server.provider_kwargs())
 
-    def env(self) -> dict[str, str]:
-        return self.server.env()
 
+class PowerDns(backends.PowerDns):
+    """The shared PowerDNS adapter, seeding HEAD with each zone, plus the provider."""
 
-class PowerDns(Backend):
-    id = "powerdns"
-
-    def __init__(self, server: PowerDNSServer) -> None:
-        self.server = server
-
-    def seed(self, zones: dict[str, list[Seed]]) -> None:
-        for zone, records in zones.items():
-            self.server.create_zone(zone, fill(HEAD + records, zone))
+    def seed(self, zones: Mapping[str, Sequence[Seed]]) -> None:
+        super().seed({zone: fill(HEAD + list(records), zone) for zone, records in zones.items()})
 
     def provider(self) -> PowerDnsProvider:
         return PowerDnsProvider(
             "powerdns", api_url=self.server.api_url, api_key=self.server.api_key
         )
 
-    def env(self) -> dict[str, str]:
-        return {"PDNS_API_URL": self.server.api_url, "PDNS_API_KEY": self.server.api_key}
+
+Backend = Bind | PowerDns
 
 
 @pytest.fixture(params=["bind", "powerdns"])
@@ -207,7 +172,8 @@ def answers(response) -> list[tuple[str, str]]:
 
 def assert_nodata(response) -> None:
     """The name exists, without data of the asked type (RFC 4592: no wildcard answer)."""
-    assert response.rcode() == dns.rcode.NOERROR and response.flags & dns.flags.AA
+    assert response.rcode() == dns.rcode.NOERROR
+    assert response.flags & dns.flags.AA
     assert answers(response) == [], answers(response)
 
 
@@ -232,12 +198,12 @@ def declare(ws: Path, provider: str, zone: str) -> None:
 
 
 @pytest.fixture
-def engine_env(monkeypatch: pytest.MonkeyPatch) -> Iterator:
+def engine_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[Backend], None]:
     def use(backend: Backend) -> None:
         for key, value in backend.env().items():
             monkeypatch.setenv(key, value)
 
-    yield use
+    return use
 
 
 def plan(zones: list[str] | None = None):
@@ -272,7 +238,8 @@ def test_view_holds_every_owner_and_type(backend: Backend):
     existing, exists = populate(provider, ZONE)
     assert exists is True
     view = provider.live_zone(ZONE)
-    assert view is not None and view.zone == ZONE
+    assert view is not None
+    assert view.zone == ZONE
     assert nodes(view) == RICH_VIEW
 
     modelled = {(name, t) for name, types in RICH_VIEW.items() for t in types} - {
@@ -280,7 +247,8 @@ def test_view_holds_every_owner_and_type(backend: Backend):
     }
     assert pairs(existing) == modelled
     assert ("autodiscover", "HINFO") not in pairs(existing), "octoDNS does not model HINFO"
-    assert view.exists("autodiscover") and view.types("autodiscover") == {"HINFO"}
+    assert view.exists("autodiscover")
+    assert view.types("autodiscover") == {"HINFO"}
     assert view.has_descendant("autodiscover")
     assert view.cuts == {"sub": {"NS"}, "legacy": {"DNAME"}}
     assert view.cut_above("ns.sub") == "sub"  # glue belongs to the delegation
@@ -394,15 +362,19 @@ def test_powerdns_disabled_srv_becomes_served_and_disabled_txt_keeps_no_wildcard
     engine, result = plan()
     assert changes(result) == {ZONE: {("create", SRV_NAME, "SRV"), ("delete", "*", "A")}}
     warned = [w for z in result.report["zones"] for w in z["warnings"] if "disabled record" in w]
-    assert len(warned) == 1 and f"{SRV_NAME} SRV" in warned[0] and SRV_VALUE in warned[0]
+    assert len(warned) == 1
+    assert f"{SRV_NAME} SRV" in warned[0]
+    assert SRV_VALUE in warned[0]
     apply(engine, result)
 
     response = pdns.query(f"{SRV_NAME}.{ZONE}", "SRV")
-    assert response.rcode() == dns.rcode.NOERROR and response.flags & dns.flags.AA
+    assert response.rcode() == dns.rcode.NOERROR
+    assert response.flags & dns.flags.AA
     assert answers(response) == [("SRV", SRV_VALUE)]
     after = _native(server, ZONE)
     srv = after.pop((f"{SRV_NAME}.{ZONE}", "SRV"))
-    assert srv["records"] == [{"content": SRV_VALUE, "disabled": False}] and srv["ttl"] == 3600
+    assert srv["records"] == [{"content": SRV_VALUE, "disabled": False}]
+    assert srv["ttl"] == 3600
     assert (f"*.{ZONE}", "A") not in after
     before.pop((f"*.{ZONE}", "A"))
     before.pop((f"{SRV_NAME}.{ZONE}", "SRV"))
@@ -444,7 +416,8 @@ def test_powerdns_mixed_rrset_at_an_owned_name_is_replaced_whole(
         w for z in result.report["zones"] for w in z["warnings"] if "disabled record" in w
     )
     assert len(warned) == 2, warned
-    assert "delete of * A deletes the whole RRset" in warned[0] and "(192.0.2.81)" in warned[0]
+    assert "delete of * A deletes the whole RRset" in warned[0]
+    assert "(192.0.2.81)" in warned[0]
     assert f"update of {SRV_NAME} SRV replaces the whole RRset" in warned[1]
     assert "(0 0 443 x.test.)" in warned[1]
     apply(engine, result)

@@ -54,7 +54,7 @@ def test_only_the_srv_is_visible_when_there_is_no_conflict():
     assert "Outlook step 10" in analysis.reasons[("_autodiscover._tcp", "SRV")]
 
 
-@pytest.mark.parametrize("_type,value", [("A", "198.51.100.1"), ("AAAA", "2001:db8::1")])
+@pytest.mark.parametrize(("_type", "value"), [("A", "198.51.100.1"), ("AAAA", "2001:db8::1")])
 def test_wildcard_address_is_removed_with_the_outlook_reason(_type, value):
     analysis = run([("*", _type, 300, [value])])
     assert ("*", _type) in analysis.visible
@@ -95,7 +95,8 @@ def test_cname_at_srv_name_is_replaced_in_every_policy():
 def test_wrong_srv_is_updated_with_before_and_after_in_the_reason():
     analysis = run([("_autodiscover._tcp", "SRV", 300, ["10 10 80 mail.contoso.com."])])
     reason = analysis.reasons[("_autodiscover._tcp", "SRV")]
-    assert "10 10 80 mail.contoso.com." in reason and "0 0 443 exchange.emailservice.io." in reason
+    assert "10 10 80 mail.contoso.com." in reason
+    assert "0 0 443 exchange.emailservice.io." in reason
 
 
 def test_wildcard_is_not_a_conflict_when_autodiscover_exists_with_another_type():
@@ -314,3 +315,24 @@ def test_a_shield_under_report_is_removed_and_the_wildcard_reported():
     assert ("autodiscover", "TXT") in analysis.visible
     assert ("*", "A") not in analysis.visible
     assert any("`*` A" in w for w in analysis.warnings)
+
+
+def test_a_new_subdomain_name_stops_the_parent_wildcard_and_the_plan_says_so():
+    # `*` answers eu.contoso.com and shop.eu.contoso.com until _autodiscover._tcp.eu
+    # makes eu exist (an empty non-terminal)
+    analysis = run([], declare(sub="eu"))
+    assert any(
+        "also creates eu.contoso.com (an empty non-terminal)" in w
+        and "the wildcard *.contoso.com's answer" in w
+        for w in analysis.warnings
+    ), analysis.warnings
+    # no warning once eu exists
+    analysis = run([("eu", "A", 300, ["192.0.2.5"])], declare(sub="eu"))
+    assert not any("eu.contoso.com (an empty non-terminal)" in w for w in analysis.warnings)
+
+
+def test_no_empty_non_terminal_warning_for_a_wildcard_the_plan_deletes():
+    zone = make_zone("contoso.com.", [("*", "A", 300, ["192.0.2.5"])])
+    analysis = analyze("contoso.com.", [declare()], zone, live_view_of(zone))
+    assert ("*", "A") in analysis.visible
+    assert not any("(an empty non-terminal)" in w for w in analysis.warnings)

@@ -109,7 +109,8 @@ def test_failure_comment_has_the_marker_but_no_checksum():
     comment = build_failure_comment("https://ci.example/run/7", "a" * 40)
     assert comment.startswith(MARKER)
     assert extract_checksum(comment) is None
-    assert "https://ci.example/run/7" in comment and "`aaaaaaaaaaaa`" in comment
+    assert "https://ci.example/run/7" in comment
+    assert "`aaaaaaaaaaaa`" in comment
 
 
 def test_checksum_only_from_a_plan_comment():
@@ -222,7 +223,8 @@ def test_each_zone_is_one_collapsed_block():
     zones = [zone_entry(1), zone_entry(2, warnings=1), zone_entry(3, changes=0)]
     text = build_comment(synthetic_report(zones), ARTIFACT)
     assert text.count("<details>") == 2, "a zone without changes gets no block"
-    assert text.count("</details>") == 2 and text.count("<summary>") == 2
+    assert text.count("</details>") == 2
+    assert text.count("<summary>") == 2
     assert "<details open" not in text, "collapsed"
     assert text.index("| zones |") < text.index("<details>"), "summary table first"
     assert re.search(r"^1 zone\(s\) without changes .*not listed", text, re.MULTILINE)
@@ -241,7 +243,8 @@ def test_two_thousand_domains_with_changes_stay_below_the_limit():
     assert len(full) > 4 * GITHUB_LIMIT, "the test must really need truncation"
 
     text = build_comment(report, ARTIFACT)
-    assert len(text) < GITHUB_LIMIT and len(text.encode()) < GITHUB_LIMIT
+    assert len(text) < GITHUB_LIMIT
+    assert len(text.encode()) < GITHUB_LIMIT
     shown = text.count("<details>")
     assert 0 < shown < 2000
     assert text.count("<details>") == text.count("</details>"), "no block cut in half"
@@ -284,7 +287,8 @@ def test_cli_build_find_checksum_round_trip(tmp_path: Path, capsys: pytest.Captu
     assert main(["build", "--plan", str(tmp_path / "plan.json"), "--out", str(out),
                  "--artifact-url", ARTIFACT, "--commit", "d" * 40]) == 0  # fmt: skip
     body = out.read_text()
-    assert len(body) < GITHUB_LIMIT and "`dddddddddddd`" in body
+    assert len(body) < GITHUB_LIMIT
+    assert "`dddddddddddd`" in body
 
     comments = [comment(1, "hi", HUMAN, "1"), comment(77, body, BOT, "2")]
     (tmp_path / "comments.json").write_text(json.dumps(comments[:1]) + json.dumps(comments[1:]))
@@ -306,8 +310,10 @@ def test_cli_checksum_of_a_failed_plan_is_refused(tmp_path: Path):
         [sys.executable, "-m", "providers.ci.prcomment", "checksum", "--comment-body", str(body)],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
-    assert done.returncode == 1 and done.stdout == ""
-    assert "no reviewed plan checksum" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "no reviewed plan checksum" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_cli_rejects_what_is_not_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture):

@@ -176,7 +176,8 @@ def test_weighted_srv_sets_are_all_planned_and_replaced_in_one_batch(moto_route5
     text = cli(ws, r53.env, "plan", "--format", "text")
     assert text.returncode == 0, text.stderr
     was = next(line for line in text.stdout.splitlines() if "was:" in line)
-    assert SRV_TARGET in was and "old-exchange.example.net." in was, text.stdout
+    assert SRV_TARGET in was, text.stdout
+    assert "old-exchange.example.net." in was, text.stdout
     assert "in 2 Route53 record sets" in was, was
     for rrset in before_srv:
         assert f"'{rrset['SetIdentifier']}' (Weight {rrset['Weight']})" in was, was
@@ -389,7 +390,8 @@ def test_octodns_dynamic_records_are_left_to_octodns_route53(moto_route53, ws, m
         ]
 
     kept = sets_of("dyn")
-    assert len(kept) == 9 and len(sets_of("autodiscover")) == 9
+    assert len(kept) == 9
+    assert len(sets_of("autodiscover")) == 9
     assert {"0-eu-EU", "eu-000"} <= {r.get("SetIdentifier") for r in kept}
 
     ours = Route53Provider("route53")
@@ -397,7 +399,8 @@ def test_octodns_dynamic_records_are_left_to_octodns_route53(moto_route53, ws, m
     assert ours.populate(existing, target=True, lenient=True)
     records = {r.name: r for r in existing.records}
     for name in ("dyn", "autodiscover"):
-        assert records[name].dynamic and not records[name].octodns, name
+        assert records[name].dynamic, name
+        assert not records[name].octodns, name
     groups = ours.record_sets(existing, r53.records(zone_id))
     assert {name for name, _ in groups} == {""}, "only the apex NS is a plain record here"
 

@@ -14,13 +14,19 @@ import pytest
 
 from tests.fakes.cloudflare_api import FakeCloudflare
 from tests.helpers import run_cli
+from tests.servers.backends import Backend, Cloudflare, Seed
 
 CF_CANARY = "cfcanary-7f3a9d-token-do-not-print"
 AWS_CANARY = "awscanary/8c1e55+secret-do-not-print"
 PDNS_CANARY = "pdnscanary-4b2e-key-do-not-print"
 TSIG_CANARY = base64.b64encode(b"tsigcanary-secret-do-not-print!!").decode()
 NOT_BASE64_CANARY = "tsig canary not base64 !!"
-SEED = ["www 300 IN A 192.0.2.1", "* 300 IN A 192.0.2.9", "@ 300 IN MX 10 mail.example.net."]
+ZONE = "secret-test.com."
+SEED: list[Seed] = [
+    ("www", "A", 300, ["192.0.2.1"]),
+    ("*", "A", 300, ["192.0.2.9"]),
+    ("@", "MX", 300, ["10 mail.example.net."]),
+]
 
 
 def commands(provider: str) -> list[list[str]]:
@@ -68,68 +74,61 @@ def run_all(ws: Path, provider: str, env: dict, canaries: list[str]) -> list[int
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_cloudflare_refused_token(workspace: Path, status: int):
-    with FakeCloudflare(token="the-right-token", auth_failure_status=status) as cf:
-        cf.add_zone("secret-test.com")
+    with FakeCloudflare(token="the-right-token", auth_failure_status=status) as fake:
+        cf = Cloudflare(fake)
+        cf.seed({ZONE: SEED})
         declare(workspace, "cloudflare")
-        env = {"CLOUDFLARE_API_TOKEN": CF_CANARY, "CLOUDFLARE_API_URL": cf.url}
+        env = {**cf.env(), "CLOUDFLARE_API_TOKEN": CF_CANARY}
         codes = run_all(workspace, "cloudflare", env, [CF_CANARY])
-        assert codes[0] == 0 and all(c == 1 for c in codes[1:])
-        assert cf.writes() == []
+        assert codes[0] == 0
+        assert all(c == 1 for c in codes[1:])
+        assert fake.writes() == []
 
 
 def test_cloudflare_success_path(workspace: Path):
-    with FakeCloudflare(token=CF_CANARY) as cf:
-        cf.add_zone("secret-test.com")
-        for line in SEED:
-            name, ttl, _, _type, *content = line.split()
-            if _type == "MX":
-                cf.add_record("secret-test.com", "MX", name, content[1][:-1], int(ttl),
-                              priority=int(content[0]))  # fmt: skip
-            else:
-                cf.add_record("secret-test.com", _type, name, content[0], int(ttl))
+    with FakeCloudflare(token=CF_CANARY) as fake:
+        cf = Cloudflare(fake)
+        cf.seed({ZONE: SEED})
         declare(workspace, "cloudflare")
-        env = {"CLOUDFLARE_API_TOKEN": CF_CANARY, "CLOUDFLARE_API_URL": cf.url}
-        codes = run_all(workspace, "cloudflare", env, [CF_CANARY])
-        assert codes[:5] == [0, 0, 0, 0, 0] and codes[5] == 0
-        assert cf.writes(), "the success path really applied"
+        codes = run_all(workspace, "cloudflare", cf.env(), [CF_CANARY])
+        assert codes[:5] == [0, 0, 0, 0, 0]
+        assert codes[5] == 0
+        assert fake.writes(), "the success path really applied"
 
 
-def test_powerdns_success_and_refused_and_unreachable(workspace: Path, pdns_server):
-    pdns_server.create_zone(
-        "secret-test.com.", [("www", "A", 300, ["192.0.2.1"]), ("*", "A", 300, ["192.0.2.9"])]
-    )
+def test_powerdns_success_and_refused_and_unreachable(workspace: Path, backend_factory):
+    pdns: Backend = backend_factory("powerdns")
+    pdns.seed({ZONE: SEED})
     declare(workspace, "powerdns")
-    good = {"PDNS_API_URL": pdns_server.api_url, "PDNS_API_KEY": pdns_server.api_key}
-    codes = run_all(workspace, "powerdns", good, [pdns_server.api_key])
+    good = pdns.env()
+    key = good["PDNS_API_KEY"]
+    codes = run_all(workspace, "powerdns", good, [key])
     assert codes[1] == 0
-    bad = {"PDNS_API_URL": pdns_server.api_url, "PDNS_API_KEY": PDNS_CANARY}
-    codes = run_all(workspace, "powerdns", bad, [PDNS_CANARY, pdns_server.api_key])
+    bad = {**good, "PDNS_API_KEY": PDNS_CANARY}
+    codes = run_all(workspace, "powerdns", bad, [PDNS_CANARY, key])
     assert codes[1:] == [1] * (len(codes) - 1)
     gone = {"PDNS_API_URL": "http://127.0.0.1:9", "PDNS_API_KEY": PDNS_CANARY}
     codes = run_all(workspace, "powerdns", gone, [PDNS_CANARY])
     assert codes[1:] == [1] * (len(codes) - 1)
 
 
-def test_bind_wrong_and_malformed_secret(workspace: Path, bind_server):
-    zone = "secret-test.com."
-    bind_server.start({zone: "$TTL 300\n@ IN SOA ns1 h 1 3600 600 86400 300\n@ IN NS ns1\n"
-                             "ns1 IN A 127.0.0.1\n" + "\n".join(SEED) + "\n"})  # fmt: skip
+def test_bind_wrong_and_malformed_secret(workspace: Path, backend_factory):
+    bind: Backend = backend_factory("bind")
+    bind.seed({ZONE: SEED})
     declare(workspace, "bind")
-    base = {"BIND_HOST": "127.0.0.1", "BIND_PORT": str(bind_server.port),
-            "BIND_TSIG_NAME": bind_server.key_name}  # fmt: skip
-    codes = run_all(workspace, "bind", {**base, "BIND_TSIG_SECRET": bind_server.key_secret},
-                    [bind_server.key_secret])  # fmt: skip
+    good = bind.env()
+    secret = good["BIND_TSIG_SECRET"]
+    codes = run_all(workspace, "bind", good, [secret])
     assert codes[1] == 0
     for canary in (TSIG_CANARY, NOT_BASE64_CANARY):
-        codes = run_all(workspace, "bind", {**base, "BIND_TSIG_SECRET": canary},
-                        [canary, bind_server.key_secret])  # fmt: skip
+        codes = run_all(workspace, "bind", {**good, "BIND_TSIG_SECRET": canary}, [canary, secret])
         assert codes[1:] == [1] * (len(codes) - 1)
 
 
-def test_route53_secret_key(workspace: Path, moto_route53):
-    zone_id = moto_route53.create_zone("secret-test.com")
-    moto_route53.add_records(zone_id, [("*.secret-test.com", "A", 300, ["192.0.2.9"])])
+def test_route53_secret_key(workspace: Path, backend_factory):
+    r53: Backend = backend_factory("route53")
+    r53.seed({ZONE: SEED})
     declare(workspace, "route53")
-    env = {**moto_route53.env, "AWS_SECRET_ACCESS_KEY": AWS_CANARY}
+    env = {**r53.env(), "AWS_SECRET_ACCESS_KEY": AWS_CANARY}
     codes = run_all(workspace, "route53", env, [AWS_CANARY])
     assert codes[1] == 0

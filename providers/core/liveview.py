@@ -17,8 +17,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .errors import UnsafePlanError
+
+if TYPE_CHECKING:
+    from octodns.provider.plan import Plan
 
 #: types whose presence below the apex ends the zone (delegation) or hides the
 #: names below the owner (DNAME, RFC 6672): nothing at or below them is ours
@@ -120,7 +124,7 @@ class LiveViewMixin:
         """
         return self.__dict__.get("_live_views", {})[zone_name]
 
-    def apply(self, plan):
+    def apply(self, plan: Plan) -> Any:
         if not getattr(plan, "autodiscover_analysed", False):
             raise UnsafePlanError(
                 f"zone {plan.desired.name}: refusing to apply a plan that the Autodiscover "

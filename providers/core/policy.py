@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .declarations import Declaration
+from .declarations import Declaration, Policy, srv_text
 from .errors import DeclarationError
 from .liveview import LiveZone
 from .ownership import ADDRESS_TYPES, SHIELD_TYPE, EmailDomain
@@ -71,7 +71,7 @@ def _proxied(record) -> bool:
 
 
 def _srv_text(values) -> str:
-    return ", ".join(f"{v['priority']} {v['weight']} {v['port']} {v['target']}" for v in values)
+    return ", ".join(srv_text(v) for v in values)
 
 
 class _Records:
@@ -176,14 +176,14 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, records: _Records, l
     shield = records.get(host, SHIELD_TYPE)
     ours = is_shield(shield)
     remaining = set(live.types(host))
-    if host_conflicts and d.policy != "report":
+    if host_conflicts and not d.policy.keeps(wildcard=False):
         remaining -= LIVE_ADDRESS_TYPES
     if ours:
         remaining.discard(SHIELD_TYPE)
     held_by = [f"its {t} record" for t in sorted(remaining)]
     if live.has_descendant(host):
         held_by.append("names below it")
-    if d.policy == "report" and host_conflicts:
+    if host_conflicts and d.policy.keeps(wildcard=False):
         held_by.append("its conflicting records, kept by policy report")
     node_exists = bool(held_by)
 
@@ -212,12 +212,12 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, records: _Records, l
                 "warning"
             )
             _conflict(analysis, d, record, why, shieldable=True)
-        if d.policy == "remove":
+        if d.policy is Policy.REMOVE:
             analysis.warnings.append(
                 f"{fqdn}: removing the wildcard also stops it answering other names under "
                 f"{fqdn} (a website on shop.{fqdn}, say); set policy: shield to keep it"
             )
-        elif d.policy == "shield":
+        elif d.policy is Policy.SHIELD:
             shield_needed = True
             analysis.visible.add((host, SHIELD_TYPE))
             analysis.shields.append((host, d.ttl))
@@ -238,17 +238,40 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, records: _Records, l
             "is no longer wanted)"
         )
 
-    tcp = f"_tcp.{domain.sub}" if domain.sub else "_tcp"
-    if wildcards and current is None and not live.exists(tcp):
-        analysis.warnings.append(
-            f"{fqdn}: creating {srv_name} also creates _tcp.{fqdn} (an empty non-terminal): "
-            f"other _x._tcp.{fqdn} names get NXDOMAIN instead of the wildcard's answer"
-        )
+    if current is None and cname is None:
+        _warn_new_empty_non_terminals(analysis, d, live)
     _warn_apex_and_note(analysis, d, records)
 
 
+def _warn_new_empty_non_terminals(analysis: ZoneAnalysis, d: Declaration, live) -> None:
+    """Creating the SRV creates every missing name above it (RFC 4592 empty
+    non-terminals): a wildcard one level up stops answering for those names and
+    everything below them. Say so for each wildcard that stays."""
+    labels = d.domain.srv_name.split(".")
+    for i in range(1, len(labels)):
+        name = ".".join(labels[i:])
+        if live.exists(name):
+            return  # this name and every name above it exist already
+        parent = ".".join(labels[i + 1 :])
+        wildcard = f"*.{parent}" if parent else "*"
+        deleted = {t for n, t in analysis.visible if n == wildcard}
+        if live.types(wildcard) - _served_types(deleted):
+            where = _fqdn(name, analysis.zone)
+            analysis.warnings.append(
+                f"{d.domain.name}: creating {d.domain.srv_name} also creates {where} (an empty "
+                f"non-terminal): {where} and names below it (such as x.{where}) get NXDOMAIN "
+                f"or no data instead of the wildcard {_fqdn(wildcard, analysis.zone)}'s answer"
+            )
+
+
+def _served_types(octodns_types: set[str]) -> set[str]:
+    """The DNS types these octoDNS types serve (a Route53 alias serves A or AAAA)."""
+    aliases = {"A", "AAAA"} if "Route53Provider/ALIAS" in octodns_types else set()
+    return octodns_types | aliases
+
+
 def _why_no_shield(d: Declaration, wildcards: list, held_by: list[str]) -> str:
-    if d.policy != "shield":
+    if d.policy is not Policy.SHIELD:
         return f"policy is {d.policy}"
     if not wildcards:
         return "no wildcard answers for the name"
@@ -306,11 +329,10 @@ def _fqdn(name: str, zone: str) -> str:
 def _conflict(analysis, d: Declaration, record, why: str, shieldable: bool = False) -> None:
     pair = (record.name, record._type)
     entry = {"domain": d.domain.name, "name": record.name, "type": record._type, "reason": why}
-    if d.policy == "report" or (shieldable and d.policy == "shield"):
-        action = "kept (policy report)" if d.policy == "report" else "kept behind a shield"
+    if d.policy.keeps(wildcard=shieldable):
         entry["action"] = "kept"
-        if d.policy == "report":
-            analysis.warnings.append(f"{d.domain.name}: conflict {action}: {why}")
+        if d.policy is Policy.REPORT:
+            analysis.warnings.append(f"{d.domain.name}: conflict {d.policy.kept_word}: {why}")
     else:
         entry["action"] = "delete"
         analysis.visible.add(pair)

@@ -1,1 +1,2 @@
-"""Live DNS: the query pipeline, confirm, doctor (Outlook's walk), the local server, the status page."""
+"""Live DNS: the query pipeline, nameservers, observations, verdicts, resolver views,
+Outlook's walk (doctor), the local server and the status page. Never the planner."""

@@ -1,4 +1,4 @@
-"""``plan.py doctor``: walk Outlook's Autodiscover order on live DNS, in plain words.
+"""Doctor: walk Outlook's Autodiscover order on live DNS, in plain words.
 
 Outlook stops at the first step that answers (REFERENCE.md section 2), so a
 correct SRV record is useless while ``autodiscover.<domain>`` resolves. The
@@ -8,9 +8,7 @@ person, step by step, where Outlook will end up and which command fixes it.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,28 +17,14 @@ import dns.rdatatype
 import dns.resolver
 
 from ..core.catalog import Catalog
-from ..planner.configuration import prepare
-from .confirm import (
-    DomainResult,
-    Observation,
-    QueryFailed,
-    Server,
-    Settings,
-    _fqdn,
-    _rrsets,
-    add_live_dns_options,
-    ask,
-    check,
-    open_live_dns,
-    resolver_arg,
-    select_declared,
-    servers_from_specs,
-    settings_from,
-)
-from ..planner.engine import load_processor_catalog
+from ..core.declared import Declared
+from .checks import check
+from .nameservers import LiveDns
+from .observe import Observation
+from .queries import QueryFailed, Server, Settings, ask
+from .servers import fqdn, rrsets
+from .verdicts import DomainResult
 
-EXIT_OK, EXIT_ERROR, EXIT_PROBLEM = 0, 1, 2
-DEFAULT_CONFIG = "config/local.yaml"
 REG_KEY = r"HKEY_CURRENT_USER\Software\Microsoft\Office\16.0\Outlook\AutoDiscover"
 O365_HOST = "autodiscover.outlook.com."
 
@@ -114,8 +98,8 @@ class TargetChecker:
 
     def check(self, target: str, zone: str, authority: Server) -> tuple[str, str]:
         """(result, words) for one SRV target; one inside the zone is asked at its own server."""
-        name = _fqdn(target)
-        if name.is_subdomain(_fqdn(zone)):
+        name = fqdn(target)
+        if name.is_subdomain(fqdn(zone)):
             return self._check(target, authority, f"nameserver {authority.label}", recursion=False)
         if target not in self.cache:
             if self.server is None or self.offline:
@@ -127,7 +111,7 @@ class TargetChecker:
     def _check(
         self, target: str, server: Server, who: str, recursion: bool = True
     ) -> tuple[str, str]:
-        name = _fqdn(target)
+        name = fqdn(target)
         try:
             cname = None
             addresses: list[str] = []
@@ -137,7 +121,7 @@ class TargetChecker:
                 rcode = response.rcode()
                 if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     raise QueryFailed(dns.rcode.to_text(rcode), f"{who} could not resolve it")
-                for rrset in _rrsets(response, name, [dns.rdatatype.CNAME]):
+                for rrset in rrsets(response, name, [dns.rdatatype.CNAME]):
                     cname = rrset[0].target.to_text()
                 for rrset in response.answer:
                     if rrset.rdtype == rdtype:
@@ -163,6 +147,8 @@ class TargetChecker:
     def _has_internet(self) -> bool:
         if not self.system:
             return True  # a resolver the user named is trusted to show what they want checked
+        if self.server is None:
+            return False
         try:
             response = ask(self.server, ".", dns.rdatatype.NS, self.settings, recursion=True)
         except QueryFailed:
@@ -173,12 +159,11 @@ class TargetChecker:
 # -- the walk ----------------------------------------------------------------------------
 
 
-def _cfg(config: str) -> str:
-    return "" if config == DEFAULT_CONFIG else f" CONFIG={config}"
+def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, make: str = "") -> Walk:
+    """Outlook's steps 6, 7, 9 and 10 for one domain, from the first nameserver that answered.
 
-
-def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, config: str) -> Walk:
-    """Outlook's steps 6, 7, 9 and 10 for one domain, from the first nameserver that answered."""
+    ``make``: what the fix commands add to ``make plan`` (`` CONFIG=...`` for another config).
+    """
     w = Walk(result)
     d = result.declared.declaration
     domain = result.domain
@@ -189,7 +174,6 @@ def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, config:
         return w
     obs = answered[0]
     w.asked = obs.server.label
-    make = _cfg(config)
     w.steps.append(
         Step(
             "1-5, 8", "inside Outlook and Windows", "info",
@@ -235,7 +219,7 @@ def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, config:
             f"{domain} cannot be set up automatically."
         )
     else:
-        target = ", ".join(v.split()[-1] for v in obs.srv)
+        target = ", ".join(v["target"] for v in obs.srv_values)
         w.verdict = f"Outlook reaches the SRV record at step 10 and connects to {target}"
         if obs.apex:
             w.verdict += f" (unless the website at https://{domain} answers first at step 6)"
@@ -291,25 +275,7 @@ def _steps7_9(result: DomainResult, obs: Observation, make: str) -> tuple[Step, 
         )
     if any(c["value"].lower() == O365_HOST for c in obs.conflicts):
         says += " autodiscover.outlook.com is Microsoft 365: a leftover of an Office 365 setup."
-    path = result.declared.zone_file.path
-    if d.policy == "report":
-        fix = (
-            f"kept on purpose: {path} sets policy: report. To fix it, set policy: remove"
-            + (" (or shield, to keep the wildcard for the website)" if wildcard else "")
-            + f", then make plan{make} and make apply{make}"
-        )
-    elif wildcard and d.policy == "shield":
-        fix = (
-            f"make plan{make} shows a TXT 'shield' at {host} (the website keeps its wildcard); "
-            f"make apply{make} adds it"
-        )
-    elif wildcard:
-        fix = (
-            f"make plan{make} shows the wildcard's removal and make apply{make} deletes it; to "
-            f"keep the wildcard for a website, set policy: shield in {path} first"
-        )
-    else:
-        fix = f"make plan{make} shows the record's removal; make apply{make} deletes it"
+    fix = d.policy.remedy(result.declared.zone_file.path, host, wildcard, make)
     step7 = Step("7", url7, "problem", says, fix)
     step9 = Step(
         "9", url9, "problem",
@@ -345,20 +311,18 @@ def _step10(
         findings.append(
             ("problem", f"it serves SRV {', '.join(obs.srv)} but the zone file declares {declared}")
         )
-    for value in obs.srv:
-        priority, weight, port, target = value.split()
-        platform = catalog.match(
-            {"priority": int(priority), "weight": int(weight), "port": int(port), "target": target}
-        )
-        if int(port) != 443:
+    for value_text, value in zip(obs.srv, obs.srv_values, strict=True):
+        port, target = value["port"], value["target"]
+        platform = catalog.match(value)
+        if port != 443:
             findings.append(("problem", f"port {port}: Outlook ignores SRV records not on 443"))
         if target == ".":
             findings.append(("problem", "target '.' means 'no service here'"))
             continue
         if platform is not None:
-            findings.append(("ok", f"SRV {value} is {platform.name}"))
+            findings.append(("ok", f"SRV {value_text} is {platform.name}"))
         else:
-            findings.append(("warn", f"SRV {value} matches no Mailprotector platform"))
+            findings.append(("warn", f"SRV {value_text} matches no Mailprotector platform"))
         findings.append(targets.check(target, result.zone, obs.server))
     order = ("problem", "unknown", "warn", "ok")
     worst = min((r for r, _ in findings), key=order.index)
@@ -408,7 +372,7 @@ def write_outlook_reg(path: Path, domains: list[str]) -> None:
     path.write_bytes(b"\xff\xfe" + outlook_reg(domains).encode("utf-16-le"))
 
 
-# -- command ---------------------------------------------------------------------------------
+# -- output ---------------------------------------------------------------------------------
 
 
 def render_text(walks: list[Walk], totals: dict) -> str:
@@ -431,57 +395,27 @@ def render_text(walks: list[Walk], totals: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_doctor(args) -> int:
-    """The doctor command; returns 0 when every domain is fine, 2 on a problem, 1 on error."""
-    config = Path(args.config)
-    settings = settings_from(args)
-    targets = select_declared(args)
-    catalog = load_processor_catalog(prepare(config).data)
-    resolvers = servers_from_specs(args.resolver or [])
-    with open_live_dns(args, targets, settings) as live:
+def diagnose(
+    targets: list[Declared], live: LiveDns, catalog: Catalog, resolvers: list[Server],
+    settings: Settings, make: str = "",
+) -> tuple[list[DomainResult], list[Walk]]:  # fmt: skip
+    """Open ``live``, ask every nameserver (deep) and walk Outlook's order per domain."""
+    with live:
         results = check(targets, live, settings, deep=True)
         # in-zone SRV targets are asked of the same servers: walk while they still run
         checker = TargetChecker(resolvers, settings)
-        walks = [walk(r, catalog, checker, args.config) for r in results]
-    totals = {
+        walks = [walk(r, catalog, checker, make) for r in results]
+    return results, walks
+
+
+def totals(walks: list[Walk]) -> dict:
+    return {
         "domains": len(walks),
         **{s: sum(w.status == s for w in walks) for s in ("ok", "problem", "error")},
     }
-    if args.outlook_reg:
-        write_outlook_reg(Path(args.outlook_reg), [r.domain for r in results])
-        print(f"wrote {args.outlook_reg}: Outlook registry values for Windows", file=sys.stderr)
-    if args.format == "json":
-        data = {"domains": [w.to_json() for w in walks], "summary": totals}
-        sys.stdout.write(json.dumps(data, indent=2) + "\n")
-    else:
-        sys.stdout.write(render_text(walks, totals))
-    if totals["error"]:
-        return EXIT_ERROR
-    return EXIT_PROBLEM if totals["problem"] else EXIT_OK
 
 
-def add_doctor_parser(sub, common, func) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "doctor",
-        help="explain, step by step, what Outlook's Autodiscover will do for each domain",
-        description="Walk Outlook's Autodiscover order (root domain, autodiscover.<domain>, "
-        "SRV record) on live DNS and say what Outlook will do and how to fix it. Exit 0 all "
-        "fine, 2 a domain has a problem, 1 error.",
+def render_json(walks: list[Walk], summary: dict) -> str:
+    return (
+        json.dumps({"domains": [w.to_json() for w in walks], "summary": summary}, indent=2) + "\n"
     )
-    common(p)
-    add_live_dns_options(p)
-    p.add_argument(
-        "--resolver", action="append", metavar="IP[:PORT]", type=resolver_arg,
-        help="resolver used to check that SRV targets resolve (default: the system resolver)",
-    )  # fmt: skip
-    p.add_argument(
-        "--outlook-reg", metavar="FILE",
-        help="write a .reg file with the Outlook registry values that make it use the SRV record",
-    )  # fmt: skip
-    p.set_defaults(func=func)
-    return p
-
-
-def register(sub, common) -> None:
-    """plan.py's extension point (EXTRA_COMMANDS): adds the doctor subcommand."""
-    add_doctor_parser(sub, common, run_doctor)

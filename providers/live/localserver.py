@@ -25,12 +25,10 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from ..planner.configuration import prepare
 from ..core.errors import AutodiscoverError
 
 HOST = "127.0.0.1"
 NAMED_PATHS = ("/usr/sbin/named", "/usr/local/sbin/named")
-ZONEFILE_PROVIDER = "providers.zonefile.ZoneFileProvider"
 INSTALL_HINT = "apt-get install bind9"
 
 
@@ -54,29 +52,6 @@ class LocalZone:
     provider: str
     live_path: Path
     read_path: Path | None  # None: neither the live file nor the seed exists
-
-
-def local_zones(config: Path) -> dict[str, LocalZone]:
-    """Zones of this config whose target is the zone-file provider, with their files."""
-    from ..zonefile import ZoneFileProvider
-
-    run = prepare(config)
-    providers = run.data.get("providers") or {}
-    found = {}
-    for zf in run.zone_files:
-        target = run.folders.get(zf.provider)
-        conf = providers.get(target) or {}
-        if conf.get("class") != ZONEFILE_PROVIDER:
-            continue
-        options = {k: v for k, v in conf.items() if k != "class"}
-        provider = ZoneFileProvider(target, **options)
-        found[zf.zone] = LocalZone(
-            zone=zf.zone,
-            provider=str(target),
-            live_path=provider.live_path(zf.zone),
-            read_path=provider._read_path(zf.zone),
-        )
-    return found
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
@@ -144,8 +119,7 @@ class LocalNamed:
             for attempt in range(3):  # a probed free port can be taken before named binds it
                 self.port = free_port()
                 self._write_conf()
-                log = open(self.workdir / "named.log", "wb")
-                with log:
+                with open(self.workdir / "named.log", "wb") as log:
                     self._proc = subprocess.Popen(
                         [binary, "-4", "-g", "-c", str(self.workdir / "named.conf"),
                          "-p", str(self.port)],
@@ -216,6 +190,7 @@ class LocalNamed:
 
     def _write_conf(self) -> None:
         wd = self.workdir
+        assert wd is not None
         # Lenient checks: serve what the file says, as a DNS host would; doctor judges it.
         zones = "".join(
             f'zone "{origin}" {{ type primary; file "{self.zone_path(origin)}"; '

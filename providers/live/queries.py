@@ -29,11 +29,12 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
 
 __all__ = [
-    "QueryPipeline",
     "Query",
     "QueryFailed",
+    "QueryPipeline",
     "Question",
     "Server",
     "Settings",
@@ -105,10 +106,13 @@ class Question:
         dnspython's message builder cost more than the rest of sending."""
         flags = 0x0100 if self.recursion else 0  # RD
         header = struct.pack("!6H", qid, flags, 1, 0, 0, 1)
-        return header + self.qname.to_wire() + struct.pack("!2H", self.rdtype, IN) + _OPT
+        qname = self.qname.to_wire()
+        assert qname is not None  # an absolute name always has wire form
+        return header + qname + struct.pack("!2H", self.rdtype, IN) + _OPT
 
     def message(self) -> dns.message.QueryMessage:
-        query = dns.message.make_query(self.qname, self.rdtype, use_edns=0, payload=PAYLOAD)
+        rdtype = dns.rdatatype.RdataType.make(self.rdtype)
+        query = dns.message.make_query(self.qname, rdtype, use_edns=0, payload=PAYLOAD)
         if not self.recursion:
             query.flags &= ~dns.flags.RD
         return query

@@ -1,4 +1,4 @@
-"""``plan.py report``: the estate's Autodiscover state on one self-contained HTML page.
+"""The status page: the estate's Autodiscover state on one self-contained HTML page.
 
 One run of confirm's checks (every authoritative nameserver, asked directly)
 and doctor's walk of Outlook's lookup order, turned into data per domain:
@@ -8,49 +8,33 @@ goes into ``--json FILE`` and, embedded as JSON, into ``--html FILE``: one
 file with its own CSS and JavaScript (statuspage.html), no external scripts,
 fonts, images or requests, so it opens from a CI artifact or a file share.
 The page builds every element with textContent (never innerHTML): domain
-names and DNS data are untrusted.
-
-Exit codes: 0 the files were written (the page is the report, whatever the
-domains' states); 1 the report could not be made (bad usage, bad config, a file
-that cannot be written). With ``--detailed-exitcode``: 2 when any domain is not
-confirmed (pending, conflict or error), 0 only when all are.
+names and DNS data are untrusted. The command line is ``providers/cli/report.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
-import os
 import re
-import sys
-import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..planner.configuration import prepare
-from .confirm import (
-    STATUSES,
-    DomainResult,
-    add_live_dns_options,
-    add_resolver_views,
-    check,
-    conflict_text,
-    describe_obs,
-    open_live_dns,
-    resolver_arg,
-    select_declared,
-    servers_from_specs,
-    settings_from,
-)
-from .doctor import DEFAULT_CONFIG, O365_HOST, TargetChecker, Walk, walk
-from ..planner.engine import load_processor_catalog
+from ..core.catalog import Catalog
+from ..core.declarations import Policy
+from ..core.declared import Declared
 from ..core.errors import AutodiscoverError
+from .checks import check
+from .doctor import O365_HOST, TargetChecker, Walk, walk
+from .nameservers import LiveDns
+from .observe import conflict_text, describe_obs
+from .queries import Server, Settings
+from .resolverview import add_resolver_views
+from .verdicts import STATUSES, DomainResult
 
-EXIT_OK, EXIT_ERROR, EXIT_NOT_CONFIRMED = 0, 1, 2
 SCHEMA = 1
 TEMPLATE = Path(__file__).with_name("statuspage.html")
 DATA_MARKER = "/*REPORT_DATA*/"
@@ -65,35 +49,49 @@ class ReportError(AutodiscoverError):
 # -- data -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where the report's answers come from, so follow-up commands ask the same servers."""
+
+    config: str
+    default_config: bool  # the command line's default: the commands need no CONFIG=
+    nameservers: tuple[str, ...] = ()
+    serve_local: bool = False
+
+    @property
+    def make(self) -> str:
+        return "" if self.default_config else f" CONFIG={self.config}"
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _check_args(args) -> list[str]:
+def _check_args(where: Where) -> list[str]:
     """The options that make a follow-up confirm ask the same servers as this report."""
     out = []
-    if args.config != DEFAULT_CONFIG:
-        out += ["--config", args.config]
-    for spec in args.nameserver or []:
+    if not where.default_config:
+        out += ["--config", where.config]
+    for spec in where.nameservers:
         out += ["--nameserver", spec]
-    if args.serve_local:
+    if where.serve_local:
         out.append("--serve-local")
     return out
 
 
-def asked_text(args) -> str:
+def asked_text(where: Where) -> str:
     """Where the answers come from, in words, for the page's header."""
-    if args.nameserver:
-        where = "the nameserver(s) " + ", ".join(args.nameserver)
-        if args.serve_local:
-            where += " and a local BIND serving the zone-file provider's zones"
-        return where
-    if args.serve_local:
+    if where.nameservers:
+        text = "the nameserver(s) " + ", ".join(where.nameservers)
+        if where.serve_local:
+            text += " and a local BIND serving the zone-file provider's zones"
+        return text
+    if where.serve_local:
         return "a local BIND (--serve-local) serving the zone-file provider's zones"
     return "each zone's authoritative nameservers (its NS set)"
 
 
-def conflict_reason(conflict: dict, domain: str, zone_file: str, policy: str) -> str:
+def conflict_reason(conflict: dict, domain: str, zone_file: str, policy: Policy) -> str:
     """Why one A/AAAA/CNAME answer for autodiscover.<domain> is a problem, in plain words."""
     host = f"autodiscover.{domain}"
     record = f"{conflict['type']} {conflict['value']}"
@@ -110,10 +108,7 @@ def conflict_reason(conflict: dict, domain: str, zone_file: str, policy: str) ->
     )
     if str(conflict["value"]).lower() == O365_HOST:
         words += " autodiscover.outlook.com is Microsoft 365: a leftover of an Office 365 setup."
-    if conflict.get("kept_by_policy"):
-        words += f" Kept on purpose: {zone_file} sets policy: report."
-    elif source == "wildcard" and policy == "shield":
-        words += " Policy shield keeps the wildcard and adds a TXT record at that name."
+    words += f" Fix: {policy.remedy(zone_file, host, source == 'wildcard')}."
     return words
 
 
@@ -143,33 +138,24 @@ def conflict_entries(result: DomainResult) -> list[dict]:
     return list(found.values())
 
 
-def fix_for(result: DomainResult, conflicts: list[dict], args) -> dict:
+def fix_for(result: DomainResult, conflicts: list[dict], where: Where) -> dict:
     """What to do next, in words, and the commands to paste."""
     d = result.declared.declaration
     zone = result.zone.rstrip(".")
-    make = "" if args.config == DEFAULT_CONFIG else f" CONFIG={args.config}"
+    make = where.make
     recheck = " ".join(
-        ["python plan.py confirm", *_check_args(args), "--wait", str(WAIT_HINT), result.domain]
+        ["python plan.py confirm", *_check_args(where), "--wait", str(WAIT_HINT), result.domain]
     )
     apply = [f"make plan{make} ZONES={zone}", f"make apply{make} ZONES={zone}", recheck]
-    path = result.declared.zone_file.path
     if result.status == "confirmed":
         return {"words": "Nothing to do: the SRV record is live on every nameserver.",
                 "commands": []}  # fmt: skip
     if result.status == "conflict":
-        if any(c["kept_by_policy"] for c in conflicts):
-            words = (
-                f"The conflicting record is kept on purpose: {path} sets policy: report. "
-                "Set policy: remove there (or shield, to keep a wildcard for a website), "
-                "review the plan, apply it, then confirm."
-            )
-        elif d.policy == "shield" and any(c["source"] == "wildcard" for c in conflicts):
-            words = (
-                f"Add the TXT shield at autodiscover.{result.domain} (the website keeps its "
-                "wildcard): review the plan, apply it, then confirm."
-            )
-        else:
-            words = "Remove the conflicting record(s): review the plan, apply it, then confirm."
+        wildcard = any(c["source"] == "wildcard" for c in conflicts)
+        remedy = d.policy.remedy(
+            result.declared.zone_file.path, f"autodiscover.{result.domain}", wildcard, make
+        )
+        words = f"{remedy[0].upper()}{remedy[1:]}; then confirm."
         return {"words": words, "commands": apply}
     if result.status == "pending":
         updated = [o for o in result.observations if o.status == "confirmed"]
@@ -187,7 +173,7 @@ def fix_for(result: DomainResult, conflicts: list[dict], args) -> dict:
     return {
         "words": "A nameserver could not be asked or gave no usable answer (see the message): "
         "fix that server, or point the check at the right one, then check again.",
-        "commands": [" ".join(["python plan.py confirm", *_check_args(args), result.domain])],
+        "commands": [" ".join(["python plan.py confirm", *_check_args(where), result.domain])],
     }
 
 
@@ -208,7 +194,7 @@ def nameserver_entry(obs) -> dict:
     }
 
 
-def domain_entry(result: DomainResult, w: Walk, args) -> dict:
+def domain_entry(result: DomainResult, w: Walk, where: Where) -> dict:
     d = result.declared.declaration
     conflicts = conflict_entries(result)
     entry = {
@@ -234,7 +220,7 @@ def domain_entry(result: DomainResult, w: Walk, args) -> dict:
             "steps": [s.to_json() for s in w.steps],
             "verdict": w.verdict,
         },
-        "fix": fix_for(result, conflicts, args),
+        "fix": fix_for(result, conflicts, where),
     }
     if result.resolvers:
         entry["resolvers"] = result.resolvers
@@ -252,28 +238,27 @@ def summarize(domains: list[dict]) -> dict:
     }
 
 
-def collect(args) -> dict:
-    """Run confirm's checks and doctor's walk once; the report's data."""
+def collect(
+    where: Where, targets: list[Declared], live: LiveDns, catalog: Catalog,
+    resolvers: list[Server], settings: Settings, started: float | None = None,
+) -> dict:  # fmt: skip
+    """Run confirm's checks and doctor's walk once (``live`` is opened here); the data."""
     generated = _now()
-    started = time.monotonic()
-    settings = settings_from(args)
-    targets = select_declared(args)
-    catalog = load_processor_catalog(prepare(Path(args.config)).data)
-    resolvers = servers_from_specs(args.resolver or [])
+    started = time.monotonic() if started is None else started
     checker = TargetChecker(resolvers, settings)
-    with open_live_dns(args, targets, settings) as live:
+    with live:
         results = check(targets, live, settings, deep=True)
         # inside: an SRV target in the zone is asked at its nameserver (the local named too)
-        walks = [walk(r, catalog, checker, args.config) for r in results]
+        walks = [walk(r, catalog, checker, where.make) for r in results]
     add_resolver_views(results, resolvers, settings)
-    domains = [domain_entry(r, w, args) for r, w in zip(results, walks, strict=True)]
+    domains = [domain_entry(r, w, where) for r, w in zip(results, walks, strict=True)]
     platforms = {d.declaration.platform_key: d.declaration.platform_name for d in targets}
     return {
         "schema": SCHEMA,
         "generated": generated,
         "seconds": round(time.monotonic() - started, 2),
-        "config": args.config,
-        "asked": asked_text(args),
+        "config": where.config,
+        "asked": asked_text(where),
         "platforms": dict(sorted(platforms.items())),
         "summary": summarize(domains),
         "domains": domains,
@@ -339,93 +324,10 @@ def render_html(data: dict, template: str | None = None) -> str:
     return before + embed_json(data) + after
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write beside the target and rename over it: readers never see half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-# -- command ---------------------------------------------------------------------------
+# -- output ---------------------------------------------------------------------------
 
 
 def summary_line(data: dict) -> str:
     s = data["summary"]
     counts = ", ".join(f"{s['status'][k]} {k}" for k in STATUSES)
     return f"report: {s['domains']} domain(s): {counts} (checked {data.get('generated', '?')})"
-
-
-def run_report(args) -> int:
-    """The report command: 0 written (2 with --detailed-exitcode if not all confirmed), 1 error."""
-    if not args.html and not args.json:
-        raise ReportError("give --html FILE, --json FILE or both: where to write the report")
-    if args.from_json:
-        given = [
-            name
-            for name, value in (
-                ("ZONE", args.zones), ("--nameserver", args.nameserver),
-                ("--serve-local", args.serve_local), ("--resolver", args.resolver),
-                ("--shard", args.shard),
-            )
-            if value
-        ]  # fmt: skip
-        if given:
-            raise ReportError(
-                f"--from-json renders a saved report and asks no DNS: drop {', '.join(given)}"
-            )
-        data = load_report(Path(args.from_json))
-    else:
-        data = collect(args)
-    if args.json:
-        write_atomic(Path(args.json), json.dumps(data, indent=2) + "\n")
-        print(f"report written to {args.json}", file=sys.stderr)
-    if args.html:
-        write_atomic(Path(args.html), render_html(data))
-        print(f"status page written to {args.html}", file=sys.stderr)
-    print(summary_line(data))
-    if args.detailed_exitcode and data["summary"]["status"]["confirmed"] != len(data["domains"]):
-        return EXIT_NOT_CONFIRMED
-    return EXIT_OK
-
-
-def add_report_parser(sub, common, func) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "report",
-        help="write the estate's Autodiscover status as one self-contained HTML page and JSON",
-        description="Check every declared email domain like confirm (each authoritative "
-        "nameserver, asked directly) and doctor (Outlook's lookup order), and write one "
-        "self-contained HTML page (no external files or requests: open it from a CI artifact "
-        "or a file share) and/or the same data as JSON. Exit 0 when written, 1 on error; "
-        "with --detailed-exitcode 2 when some domain is not confirmed.",
-    )
-    common(p)
-    p.add_argument("--html", metavar="FILE", help="write the status page here")
-    p.add_argument("--json", metavar="FILE", help="write the report's data as JSON here")
-    add_live_dns_options(p, output_format=False)
-    p.add_argument(
-        "--resolver", action="append", metavar="IP[:PORT]", type=resolver_arg,
-        help="caching resolver: show its view of each domain (when stale answers expire) and "
-        "check through it that SRV targets resolve (default for targets: the system resolver)",
-    )  # fmt: skip
-    p.add_argument(
-        "--from-json", metavar="FILE",
-        help="render a report saved with --json again, without asking DNS",
-    )  # fmt: skip
-    p.add_argument(
-        "--detailed-exitcode", action="store_true",
-        help="exit 2 when some domain is not confirmed (0 only when all are)",
-    )  # fmt: skip
-    p.set_defaults(func=func)
-    return p
-
-
-def register(sub, common) -> None:
-    """plan.py's extension point (EXTRA_COMMANDS): adds the report subcommand."""
-    add_report_parser(sub, common, run_report)

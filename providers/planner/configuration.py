@@ -11,15 +11,28 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from octodns.manager import Manager
 from octodns.yaml import safe_load as octodns_safe_load
 
+from ..core.catalog import Catalog, load_catalog
+from ..core.declarations import DEFAULT_POLICY
 from ..core.errors import AutodiscoverError
 from ..libyaml import ORDER_MODES, order_of, remember
-from .repository import ZoneFile, check_zone_cuts, check_zone_data, discover, load_zone_yaml
+from ..processor import AutodiscoverProcessor
+from .repository import (
+    ZoneFile,
+    add_declaration,
+    check_zone_cuts,
+    check_zone_data,
+    discover,
+    load_zone_yaml,
+    plain,
+)
 
 #: the zone-file sources: octoDNS's YamlProvider, or ours on libyaml (same records)
 YAML_PROVIDERS = frozenset(
@@ -67,56 +80,84 @@ class RunConfig:
             return Path(conf["directory"]).name
         return None
 
-    def check_environment(self) -> None:
-        """Every ``env/NAME`` of a used provider must be set; name the first zone needing it.
+    def check_environment(self, providers: Iterable[str] | None = None, purpose: str = "") -> None:
+        """Every ``env/NAME`` of the providers (default: those the zone files use) must be set.
 
         An empty variable counts as unset (CI systems pass unset secrets as ''),
-        so ``env/NAME/default`` then falls back to its default.
+        so ``env/NAME/default`` then falls back to its default. The error names
+        the first zone needing the variable, or, given a ``purpose``, what the
+        provider is needed for.
         """
-        for provider_id in sorted(self.used_providers):
+        chosen = self.used_providers if providers is None else set(providers)
+        for provider_id in sorted(chosen):
             conf = self.data.get("providers", {}).get(provider_id) or {}
             for name in sorted(env_names(conf, with_defaults=True)):
                 if os.environ.get(name) == "":
                     del os.environ[name]
             for name in sorted(env_names(conf)):
                 if name not in os.environ:
-                    zone = next(
-                        (
-                            zf
-                            for zf in self.zone_files
-                            if self.folders.get(zf.provider) == provider_id
-                        ),
-                        None,
-                    )
-                    who = f"zone {zone.zone} ({zone.path})" if zone else f"provider {provider_id}"
-                    raise ConfigError(
-                        f"{who} needs environment variable {name} for provider {provider_id}; "
-                        "set it (see .env.example)"
-                    )
+                    raise ConfigError(self._needs(provider_id, name, purpose))
 
-    def write_pruned(self) -> Path:
-        """A temporary copy of the config holding only the providers some zone uses."""
-        used = self.used_providers
-        data = dict(self.data)
-        data["providers"] = {k: v for k, v in self.data.get("providers", {}).items() if k in used}
-        data["zones"] = {
-            name: entry
-            for name, entry in self.data.get("zones", {}).items()
-            if set(entry.get("sources") or []) | set(entry.get("targets") or []) <= used
-        }
+    def _needs(self, provider_id: str, name: str, purpose: str) -> str:
+        if purpose:
+            return (
+                f"provider {provider_id} needs environment variable {name} {purpose}; set it "
+                "(see .env.example)"
+            )
+        zone = next(
+            (zf for zf in self.zone_files if self.folders.get(zf.provider) == provider_id), None
+        )
+        who = f"zone {zone.zone} ({zone.path})" if zone else f"provider {provider_id}"
+        return (
+            f"{who} needs environment variable {name} for provider {provider_id}; "
+            "set it (see .env.example)"
+        )
+
+    def write_pruned(self, providers: Iterable[str] | None = None) -> Path:
+        """A temporary copy of the config for octoDNS's Manager.
+
+        By default it holds the providers some zone uses and their zone entries;
+        given ``providers``, the manager section and only those providers, no zones.
+        """
+        if providers is None:
+            used = self.used_providers
+            data = dict(self.data)
+            data["providers"] = {
+                k: v for k, v in self.data.get("providers", {}).items() if k in used
+            }
+            data["zones"] = {
+                name: entry
+                for name, entry in self.data.get("zones", {}).items()
+                if set(entry.get("sources") or []) | set(entry.get("targets") or []) <= used
+            }
+        else:
+            data = {
+                "manager": self.data.get("manager") or {},
+                "providers": {pid: self.data["providers"][pid] for pid in providers},
+                "zones": {},
+            }
         fd, tmp = tempfile.mkstemp(prefix="autodiscover-dns-", suffix=".yaml")
         with os.fdopen(fd, "w") as fh:
             yaml.safe_dump(plain(data), fh, sort_keys=False)
         return Path(tmp)
 
 
-def plain(value):
-    """octoDNS's loader returns dict subclasses carrying file context; dump plain ones."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+def open_manager(
+    run: RunConfig, providers: Iterable[str] | None = None, purpose: str = ""
+) -> Manager:
+    """Check the environment, prune the config and build octoDNS's Manager: plan and import.
+
+    ``providers=None`` (plan, apply): the providers and zone entries the zone
+    files use. Otherwise (import) only these providers and no zones; ``purpose``
+    ends the missing-variable error ("to list its zones").
+    """
+    chosen = None if providers is None else list(providers)
+    run.check_environment(chosen, purpose)
+    pruned = run.write_pruned(chosen)
+    try:
+        return Manager(str(pruned))
+    finally:
+        pruned.unlink()
 
 
 def env_names(value, with_defaults: bool = False) -> set[str]:
@@ -143,9 +184,9 @@ def load_config(path: Path) -> dict:
         raise ConfigError(
             f"{path}: cannot read the config ({e.strerror}); run from the repository root "
             "or pass --config"
-        ) from None
+        ) from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+        raise ConfigError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from e
     if not isinstance(data, dict) or not isinstance(data.get("zones"), dict):
         raise ConfigError(f"{path}: not an octoDNS config (needs providers: and zones:)")
     if not isinstance(data.get("providers"), dict):
@@ -178,6 +219,61 @@ def _order(config_path: Path, provider: str, conf: dict) -> str | None:
 
 
 PROCESSOR_CLASS = "providers.processor.AutodiscoverProcessor"
+#: the catalog AutodiscoverProcessor loads when its entry names none
+DEFAULT_CATALOG = "config/platforms.yaml"
+
+
+def processor_ids(data: dict) -> list[str]:
+    """The ids of the config's AutodiscoverProcessor entries (by class path), the one it runs first.
+
+    Order: those in ``manager: processors:`` (run on every zone), then those
+    zone entries run, then unused ones, each in config order.
+    """
+    defined = [
+        pid
+        for pid, conf in (data.get("processors") or {}).items()
+        if isinstance(conf, dict) and conf.get("class") == PROCESSOR_CLASS
+    ]
+    return _by_first_use(defined, data)
+
+
+def _by_first_use(ids: list[str], data: dict) -> list[str]:
+    """Processor ids in the order a config runs them: manager level, zone entries, unused."""
+    manager = data.get("manager") or {}
+    used = list(manager.get("processors") or []) if isinstance(manager, dict) else []
+    for entry in (data.get("zones") or {}).values():
+        if isinstance(entry, dict):
+            used += entry.get("processors") or []
+    first_use = {pid: i for i, pid in reversed(list(enumerate(used)))}
+    return sorted(ids, key=lambda pid: first_use.get(pid, len(used)))
+
+
+def processor_entry(data: dict) -> tuple[str, dict] | None:
+    """The id and options (without ``class``) of the AutodiscoverProcessor a config runs."""
+    ids = processor_ids(data)
+    if not ids:
+        return None
+    conf = data["processors"][ids[0]]
+    return ids[0], {k: v for k, v in conf.items() if k != "class"}
+
+
+def manager_processor(manager: Manager) -> AutodiscoverProcessor:
+    """The AutodiscoverProcessor octoDNS's Manager built, chosen as ``processor_ids`` chooses.
+
+    (The Manager drops ``class`` from its config, so it is found by type here.)
+    """
+    ours = {pid: p for pid, p in manager.processors.items() if isinstance(p, AutodiscoverProcessor)}
+    if not ours:
+        raise ConfigError(
+            f"the config has no {PROCESSOR_CLASS}; add it to processors: and to every zone"
+        )
+    return ours[_by_first_use(list(ours), manager.config)[0]]
+
+
+def load_processor_catalog(data: dict) -> Catalog:
+    """The catalog the config's AutodiscoverProcessor uses."""
+    found = processor_entry(data)
+    return load_catalog((found[1] if found else {}).get("catalog", DEFAULT_CATALOG))
 
 
 def check_ownership(config_path: Path, data: dict) -> None:
@@ -186,11 +282,7 @@ def check_ownership(config_path: Path, data: dict) -> None:
     Without it octoDNS owns the whole zone: ``apply`` would delete every record
     the zone file does not declare. Manager-level processors count.
     """
-    ours = {
-        pid
-        for pid, conf in (data.get("processors") or {}).items()
-        if isinstance(conf, dict) and conf.get("class") == PROCESSOR_CLASS
-    }
+    ours = set(processor_ids(data))
     manager = data.get("manager") or {}
     global_ = set(manager.get("processors") or []) if isinstance(manager, dict) else set()
     for name, entry in (data.get("zones") or {}).items():
@@ -239,3 +331,34 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
         check_zone_cuts(zf, parsed, by_domain)
         remember(zf.path, orders[zf.provider], parsed)
     return RunConfig(config_path, data, zone_files, folders, skipped)
+
+
+@dataclass(frozen=True)
+class Added:
+    """What ``add_domain`` declared."""
+
+    path: Path  # the zone file written
+    name: str  # the record name in it
+    catalog: Catalog  # the catalog of the config's processor
+
+
+def add_domain(
+    config_path: Path,
+    domain: str,
+    platform: str,
+    provider: str,
+    policy: str = DEFAULT_POLICY,
+    ttl: int = 3600,
+    zones_dir: Path = Path("zones"),
+) -> Added:
+    """``plan.py add``: declare ``domain``'s SRV in its zone file, checked like ``validate``."""
+    known = known_provider_ids(config_path.parent)
+    if provider not in known:
+        raise ConfigError(f"unknown provider {provider!r}; use one of {', '.join(sorted(known))}")
+    run = prepare(config_path, zones_dir)
+    catalog = load_processor_catalog(run.data)
+    path, name = add_declaration(
+        zones_dir, provider, domain, platform, catalog,
+        policy=policy, ttl=ttl, existing=run.zone_files + run.skipped,
+    )  # fmt: skip
+    return Added(path, name, catalog)

@@ -12,10 +12,8 @@ import fcntl
 import hashlib
 import io
 import re
-import sys
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -23,14 +21,23 @@ from octodns.manager import Manager, ManagerException
 from octodns.record import Record
 from octodns.zone import Zone
 
-from ..core.catalog import Catalog, load_catalog
-from ..core.declarations import Declaration
+from ..core.declared import Declared
 from ..core.errors import AutodiscoverError
 from ..libyaml import LibYamlProvider
 from ..processor import AutodiscoverProcessor
-from .configuration import YAML_PROVIDERS, RunConfig, prepare
+from ..progress import Progress
+from .configuration import (
+    PROCESSOR_CLASS,
+    YAML_PROVIDERS,
+    RunConfig,
+    manager_processor,
+    open_manager,
+    prepare,
+    processor_entry,
+)
+from .configuration import load_processor_catalog as load_processor_catalog  # plan.py imports it
 from .render import build_report
-from .repository import ZoneFile, yaml_fix
+from .repository import yaml_fix
 
 
 class PlanCapture:
@@ -58,39 +65,12 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass
-class Progress:
-    """Zones done / total, rate and ETA on stderr for long runs; silent for short ones."""
-
-    total: int
-    enabled: bool = True
-    what: str = "zones planned"
-    every: float = 2.0
-    done: int = 0
-    started: float = field(default_factory=time.monotonic)
-    last: float = field(default_factory=time.monotonic)
-
-    def tick(self, *_args) -> None:
-        self.done += 1
-        now = time.monotonic()
-        if not self.enabled or now - self.last < self.every:
-            return
-        self.last = now
-        rate = self.done / max(now - self.started, 1e-6)
-        eta = (self.total - self.done) / rate if rate else 0
-        print(
-            f"progress: {self.done}/{self.total} {self.what}, {rate:.0f}/s, ETA {eta:.0f}s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-
 class Engine:
     def __init__(self, run: RunConfig, manager: Manager, zones: list[str], progress: bool) -> None:
         self.run = run
         self.manager = manager
         self.zones = zones
-        self.processor = _our_processor(manager)
+        self.processor = manager_processor(manager)
         self.progress = Progress(total=len(zones), enabled=progress)
         self.processor.observers.append(self.progress.tick)
 
@@ -116,13 +96,7 @@ class Engine:
                     f"{zone.rstrip('.')}.yaml); add it with plan.py add"
                 )
             chosen.append(zone)
-        run.check_environment()
-        pruned = run.write_pruned()
-        try:
-            manager = Manager(str(pruned))
-        finally:
-            pruned.unlink()
-        return cls(run, manager, chosen or sorted(declared), progress)
+        return cls(run, open_manager(run), chosen or sorted(declared), progress)
 
     def plan(self) -> PlanResult:
         capture = PlanCapture()
@@ -167,11 +141,11 @@ class Engine:
         with open(path, "w") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            except BlockingIOError as e:
                 raise AutodiscoverError(
                     f"another apply with {self.run.path} is running on this machine "
                     f"(lock {path}); wait for it to finish, then plan again"
-                ) from None
+                ) from e
             try:
                 yield
             finally:
@@ -184,45 +158,16 @@ def in_shard(zone: str, index: int, count: int) -> bool:
     return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
-def _our_processor(manager: Manager) -> AutodiscoverProcessor:
-    for processor in manager.processors.values():
-        if isinstance(processor, AutodiscoverProcessor):
-            return processor
-    raise AutodiscoverError(
-        "the config has no providers.processor.AutodiscoverProcessor; add it to processors: "
-        "and to every zone"
-    )
-
-
-def load_processor_catalog(config: dict) -> Catalog:
-    """The catalog the config's AutodiscoverProcessor uses."""
-    for entry in (config.get("processors") or {}).values():
-        if str((entry or {}).get("class", "")).endswith("AutodiscoverProcessor"):
-            return load_catalog(entry.get("catalog", "config/platforms.yaml"))
-    return load_catalog("config/platforms.yaml")
-
-
-@dataclass(frozen=True)
-class Declared:
-    """One declared email domain with the zone file and provider it belongs to."""
-
-    zone_file: ZoneFile
-    declaration: Declaration
-
-
 def load_declarations(config: Path) -> list[Declared]:
     """Every declared email domain, checked offline (no target provider is built or called)."""
     run = prepare(config)
     enabled = ((run.data.get("manager") or {}).get("validators") or {}).get("enabled", ["legacy"])
     Record.enable_validators(enabled)  # as octoDNS's Manager does at start-up
     Zone.enable_zone_validators(enabled)
-    processor = None
-    for entry in (run.data.get("processors") or {}).values():
-        if str((entry or {}).get("class", "")).endswith("AutodiscoverProcessor"):
-            options = {k: v for k, v in entry.items() if k != "class"}
-            processor = AutodiscoverProcessor("autodiscover", **options)
-    if processor is None:
-        raise AutodiscoverError(f"{config}: no AutodiscoverProcessor configured")
+    found = processor_entry(run.data)
+    if found is None:
+        raise AutodiscoverError(f"{config}: no {PROCESSOR_CLASS} configured")
+    processor = AutodiscoverProcessor(found[0], **found[1])
     sources = {}
     for name, conf in run.data["providers"].items():
         if conf.get("class") in YAML_PROVIDERS:
@@ -253,8 +198,6 @@ def describe(error: BaseException) -> str:
     if module in ("requests", "urllib3", "botocore", "boto3", "dns", "octodns_cloudflare",
                   "octodns_powerdns", "octodns_route53", "octodns_bind"):  # fmt: skip
         return f"provider error ({module} {name}): {text}"
-    if isinstance(error, OSError):
-        return f"{name}: {text}"
     return f"{name}: {text}"
 
 

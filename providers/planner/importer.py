@@ -12,38 +12,38 @@ from __future__ import annotations
 
 import csv
 import fnmatch
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from octodns.zone import Zone
 
-from ..core.catalog import CUSTOM, Catalog, Platform
-from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES
+from ..core import capabilities
+from ..core.catalog import CUSTOM, Catalog
+from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES, srv_text
 from ..core.errors import AutodiscoverError, ZoneMissingError
 from ..core.ownership import SRV_LABEL
 from .configuration import (
     YAML_PROVIDERS,
     RunConfig,
-    env_names,
     load_config,
-    plain,
+    load_processor_catalog,
+    open_manager,
     prepare,
 )
+from .engine import describe
 from .repository import (
     RepositoryError,
     ZoneFile,
     check_domain_name,
-    check_zone_data,
     load_zone_yaml,
     render_declaration,
+    write_zone_file,
 )
 
-EXIT_OK, EXIT_ERROR = 0, 1
 DEFAULT_TTL = 3600
 #: the config plan.py uses by default; preferred when it defines the provider
 PLAN_DEFAULT_CONFIG = Path("config/local.yaml")
@@ -56,86 +56,6 @@ CSV_COLUMNS = ("domain", "platform", "provider", "policy")
 
 class ImportRunError(AutodiscoverError):
     """The import cannot run as asked; nothing was written."""
-
-
-# -- command line -------------------------------------------------------------------
-
-
-def register(sub, common) -> None:
-    """Add ``import`` to plan.py's subcommands."""
-    p = sub.add_parser(
-        "import",
-        help="write zone files for the domains a provider already hosts (or a CSV lists)",
-        description="Bring an existing estate under management: list the zones at a provider "
-        "(or read a CSV of domain,platform[,provider][,policy] rows) and write "
-        "zones/<provider>/<zone>.yaml for every zone that has no file yet. Reads only: "
-        "nothing is written to the provider, and existing zone files are never changed. "
-        "Review the files, then run make plan.",
-        epilog="Exit codes: 0 ok (conflicts and missing zones are reported), 1 error.",
-    )
-    common(p, zones=False)
-    for action in p._actions:  # plan's default config has only the local provider
-        if action.dest == "config":
-            action.help = (
-                "octoDNS config (default: the config in config/ that defines --provider, "
-                "config/local.yaml first)"
-            )
-    p.set_defaults(config=None)
-    p.add_argument(
-        "--provider",
-        required=True,
-        help="provider id to list zones from, and the zones/ folder to write to",
-    )
-    p.add_argument("--platform", help="catalog key, e.g. exchange-2016 (required without --csv)")
-    p.add_argument(
-        "--policy",
-        choices=POLICIES,
-        default=DEFAULT_POLICY,
-        help="policy for conflicting records (default remove)",
-    )
-    p.add_argument(
-        "--csv", metavar="FILE", help="rows domain,platform[,provider][,policy]; header optional"
-    )
-    p.add_argument(
-        "--match",
-        metavar="GLOB",
-        action="append",
-        help="only domains matching GLOB, e.g. '*.example.com' (repeatable)",
-    )
-    p.add_argument(
-        "--zones",
-        metavar="NAME",
-        nargs="+",
-        help="only these zones (required for providers that cannot list zones, such as bind, "
-        "unless --csv is given)",
-    )
-    p.add_argument("--ttl", type=int, default=DEFAULT_TTL, help="SRV TTL (3600)")
-    p.add_argument(
-        "--dry-run", action="store_true", help="print what would be written; write nothing"
-    )
-    p.add_argument(
-        "--skip-bad", action="store_true", help="import the good CSV rows even if some are bad"
-    )
-    p.set_defaults(func=run_import)
-
-
-def run_import(args) -> int:
-    """The ``import`` command; returns the exit code."""
-    config = _choose_config(args.config, args.provider)
-    importer = Importer.open(
-        config,
-        provider=args.provider,
-        platform=args.platform,
-        policy=args.policy,
-        ttl=args.ttl,
-        csv_path=Path(args.csv) if args.csv else None,
-        matches=args.match or [],
-        zones=args.zones or [],
-        skip_bad=args.skip_bad,
-    )
-    result = importer.run(dry_run=args.dry_run)
-    print(result.render(dry_run=args.dry_run, config=config), end="")
-    return EXIT_OK
 
 
 # -- the run ----------------------------------------------------------------------
@@ -196,11 +116,12 @@ class Result:
         verb = "would write" if dry_run else "wrote"
         for new in self.written:
             for name, item in sorted(new.items.items()):
-                platform = self.catalog.get(item.platform)
+                platform = self.catalog.get(item.platform) if self.catalog else None
+                if platform is None:
+                    continue
                 policy = f", policy {item.policy}" if item.policy != DEFAULT_POLICY else ""
-                out.append(
-                    f"{verb} {new.path}: {name} SRV {_srv_text(platform)} ({platform.name}{policy})"
-                )
+                value = srv_text(platform.srv_value)
+                out.append(f"{verb} {new.path}: {name} SRV {value} ({platform.name}{policy})")
         for item, why in self.conflicts:
             out.append(f"conflict: {item.where}{item.domain}: {why}; left unchanged")
         for item, path in self.existing:
@@ -306,8 +227,6 @@ class Importer:
         skip_bad: bool,
     ) -> Importer:
         """Check the repository and the arguments; no provider is built yet."""
-        from .engine import load_processor_catalog
-
         run = prepare(config)
         catalog = load_processor_catalog(run.data)
         folders = _provider_folders(run)
@@ -355,6 +274,7 @@ class Importer:
 
     def _listed_items(self, result: Result) -> list[Item]:
         """Without --csv: one item per zone at the provider (or per --zones name)."""
+        assert self.sources is not None, "run() opens the providers first"
         listed = self.sources.listed[self.provider]
         if listed is None:
             if not self.zones:
@@ -436,7 +356,7 @@ class Importer:
                 else:
                     new.items[name] = item
                 return
-            if self.sources.has(item.provider, fqdn):
+            if self.sources is not None and self.sources.has(item.provider, fqdn):
                 folder = self.folders[item.provider]
                 path = self.zones_dir / folder / f"{zone}.yaml"
                 planned[fqdn] = NewFile(fqdn, item.provider, path, {name: item})
@@ -470,8 +390,7 @@ class Importer:
         written = []
         for new in result.written:
             data = new.data(self.catalog, self.ttl)
-            check_zone_data(new.path, new.zone, data)  # what validate will check
-            if _create(new.path, _dump(data)):
+            if write_zone_file(new.path, new.zone, data):  # checked as validate checks
                 written.append(new)
             else:
                 for item in new.items.values():
@@ -503,7 +422,7 @@ class ProviderZones:
 
     def _list(self, pid: str) -> set[str] | None:
         provider = self.providers[pid]
-        if not hasattr(provider, "list_zones"):
+        if not capabilities.lists_zones(provider):
             return None
         _say(f"import: listing the zones at provider {pid}")
         try:
@@ -512,11 +431,7 @@ class ProviderZones:
         except AutodiscoverError:
             raise
         except Exception as e:
-            from .engine import describe
-
-            raise ImportRunError(
-                f"cannot list the zones at provider {pid}: {describe(e)}"
-            ) from None
+            raise ImportRunError(f"cannot list the zones at provider {pid}: {describe(e)}") from e
 
     def has(self, pid: str, zone: str) -> bool:
         listed = self.listed.get(pid)
@@ -528,11 +443,7 @@ class ProviderZones:
         return self._exists[key]
 
     def _probe(self, pid: str, zone: str) -> bool:
-        """A provider without list_zones: read the zone (e.g. AXFR) to see whether it exists."""
-        from octodns.zone import Zone
-
-        from .engine import describe
-
+        """A provider that cannot list zones: read the zone (e.g. AXFR) to see that it exists."""
         try:
             return bool(self.providers[pid].populate(Zone(zone, []), target=True, lenient=True))
         except ZoneMissingError:
@@ -540,40 +451,14 @@ class ProviderZones:
         except AutodiscoverError:
             raise
         except Exception as e:
-            raise ImportRunError(
-                f"cannot read zone {zone} at provider {pid}: {describe(e)}"
-            ) from None
+            raise ImportRunError(f"cannot read zone {zone} at provider {pid}: {describe(e)}") from e
 
 
 def build_providers(run: RunConfig, provider_ids: list[str]) -> dict:
     """Build only these providers with octoDNS's Manager, secrets resolved as plan does."""
-    from octodns.manager import Manager
-
     if not provider_ids:
         return {}
-    providers = run.data["providers"]
-    for pid in provider_ids:
-        for name in env_names(providers[pid], with_defaults=True):
-            if os.environ.get(name) == "":  # unset CI secrets arrive as ''
-                del os.environ[name]
-        for name in sorted(env_names(providers[pid])):
-            if name not in os.environ:
-                raise ImportRunError(
-                    f"provider {pid} needs environment variable {name} to list its zones; set "
-                    "it (see .env.example)"
-                )
-    pruned = {
-        "manager": plain(run.data.get("manager") or {}),
-        "providers": {pid: plain(providers[pid]) for pid in provider_ids},
-        "zones": {},
-    }
-    fd, tmp = tempfile.mkstemp(prefix="autodiscover-dns-import-", suffix=".yaml")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            yaml.safe_dump(pruned, fh, sort_keys=False)
-        manager = Manager(tmp)
-    finally:
-        os.unlink(tmp)
+    manager = open_manager(run, provider_ids, purpose="to list its zones")
     built = {pid: manager.providers[pid] for pid in provider_ids}
     for pid, provider in built.items():
         provider.apply = _read_only(pid)  # import reads; a write here is a bug
@@ -595,9 +480,9 @@ def read_csv(path: Path, importer: Importer) -> tuple[list[Item], list[str]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
-        raise ImportRunError(f"{path}: cannot read the CSV file ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise ImportRunError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+        raise ImportRunError(f"{path}: cannot read the CSV file ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise ImportRunError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from e
     reader = csv.reader(text.splitlines())
     columns = list(CSV_COLUMNS)
     header_seen = False
@@ -626,15 +511,15 @@ def read_csv(path: Path, importer: Importer) -> tuple[list[Item], list[str]]:
                 continue
             rows.append((line, dict(zip(columns, cells, strict=False))))
     except csv.Error as e:
-        raise ImportRunError(f"{path}:{reader.line_num}: not valid CSV ({e})") from None
+        raise ImportRunError(f"{path}:{reader.line_num}: not valid CSV ({e})") from e
     if not rows and not bad:
         raise ImportRunError(f"{path}: no rows; write domain,platform[,provider][,policy]")
     items: dict[str, Item] = {}
     bad_domains: dict[str, int] = {}  # domain -> first later line that differs
     for line, row in rows:
         item, problem = _row_item(path, line, row, importer)
-        if problem:
-            bad.append((line, problem))
+        if problem or item is None:
+            bad.append((line, problem or f"{path}:{line}: not a row"))
             continue
         first = items.get(item.domain)
         if first is None:
@@ -651,8 +536,8 @@ def read_csv(path: Path, importer: Importer) -> tuple[list[Item], list[str]]:
             bad_domains.setdefault(item.domain, line)
     for domain, later in sorted(bad_domains.items()):  # ambiguous: neither row is imported
         first = items.pop(domain)
-        bad.append((first.line, f"{path}:{first.line}: duplicate domain {domain}: line {later} "
-                                 "gives it differently"))  # fmt: skip
+        text = f"{path}:{first.line}: duplicate domain {domain}: line {later} gives it differently"
+        bad.append((first.line or 0, text))
     return sorted(items.values(), key=lambda i: i.line or 0), [t for _, t in sorted(bad)]
 
 
@@ -694,7 +579,7 @@ def _row_item(
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _choose_config(given: str | None, provider: str) -> Path:
+def choose_config(given: str | None, provider: str) -> Path:
     """The --config, or the config in config/ that defines the provider."""
     if given:
         return Path(given)
@@ -783,36 +668,3 @@ def _punycode(name: str) -> str:
 
 def _fqdn(name: str) -> str:
     return str(name).lower().rstrip(".") + "."
-
-
-def _srv_text(platform: Platform) -> str:
-    return f"{platform.priority} {platform.weight} {platform.port} {platform.target}"
-
-
-def _dump(data: dict) -> str:
-    """A zone file exactly as plan.py add writes it."""
-    body = yaml.safe_dump(dict(sorted(data.items())), default_flow_style=False, sort_keys=True)
-    return "---\n" + body
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _create(path: Path, text: str) -> bool:
-    """Write a new file atomically; False (and nothing written) if it exists already."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it
-        try:
-            os.link(tmp, path)  # fails if the file exists: never overwrites
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        os.unlink(tmp)

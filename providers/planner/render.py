@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ..core.declarations import META_KEY
+from ..core.declarations import META_KEY, srv_text
 from ..core.policy import ZoneAnalysis
 
 ACTIONS = {"Create": "create", "Update": "update", "Delete": "delete"}
@@ -108,7 +108,7 @@ def _value_text(data: dict | None) -> str:
     parts = []
     for value in values:
         if isinstance(value, dict) and data["type"] == "SRV":
-            parts.append(f"{value['priority']} {value['weight']} {value['port']} {value['target']}")
+            parts.append(srv_text(value))
         elif isinstance(value, dict):
             parts.append(" ".join(str(v) for v in value.values()))
         else:

@@ -8,14 +8,15 @@ becomes one clear line naming the file, before any provider is built.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from ..core.catalog import CUSTOM, Catalog
 from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_values
+from ..core.declared import ZoneFile
 from ..core.errors import AutodiscoverError
+from ..core.files import write_atomically
 from ..core.ownership import declared_name_problem, email_domain_for
 from ..libyaml import strict_loader
 
@@ -26,26 +27,19 @@ class RepositoryError(AutodiscoverError):
     """A zone file or folder in the repository is not acceptable."""
 
 
-@dataclass(frozen=True)
-class ZoneFile:
-    provider: str
-    zone: str  # with trailing dot
-    path: Path
-
-
 def check_domain_name(name: str, where: str) -> str:
     """Return the canonical (lower-case ASCII) domain or explain how to fix it."""
     if name != name.lower():
         raise RepositoryError(f"{where}: domain {name!r} has upper case; use {name.lower()!r}")
     try:
         name.encode("ascii")
-    except UnicodeEncodeError:
+    except UnicodeEncodeError as e:
         try:
             puny = name.encode("idna").decode()
         except UnicodeError:
             puny = None
         hint = f"write it in punycode: {puny!r}" if puny else "it is not a valid domain"
-        raise RepositoryError(f"{where}: internationalised domain {name!r}; {hint}") from None
+        raise RepositoryError(f"{where}: internationalised domain {name!r}; {hint}") from e
     labels = name.split(".")
     if (
         len(name) > 253
@@ -80,18 +74,18 @@ def load_zone_yaml(path: Path, order: str | None = None) -> dict:
                     "(octoDNS's YAML reader refuses tabs)"
                 )
             fh.seek(0)
-            data = yaml.load(fh, Loader=strict_loader(order))  # noqa: S506 - SafeConstructor
+            data = yaml.load(fh, Loader=strict_loader(order))
     except OSError as e:
-        raise RepositoryError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise RepositoryError(f"{path}: not UTF-8 text; save it as UTF-8") from None
+        raise RepositoryError(f"{path}: cannot read ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise RepositoryError(f"{path}: not UTF-8 text; save it as UTF-8") from e
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        line = f":{mark.line + 1}" if mark else ""
+        at = f":{mark.line + 1}" if mark else ""
         problem = e.problem or e.context or "invalid YAML"
-        raise RepositoryError(f"{path}{line}: {problem}; {yaml_fix(problem)}") from None
+        raise RepositoryError(f"{path}{at}: {problem}; {yaml_fix(problem)}") from e
     except yaml.YAMLError as e:
-        raise RepositoryError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+        raise RepositoryError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from e
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -240,24 +234,62 @@ def add_declaration(
         path = zones_dir / provider / f"{domain}.yaml"
         sub = ""
     name = f"_autodiscover._tcp.{sub}" if sub else "_autodiscover._tcp"
-    data = _plain(load_zone_yaml(path)) if path.exists() else {}
+    previous = _read_existing(path)
+    data = plain(load_zone_yaml(path)) if previous is not None else {}
     if name in data:
         raise RepositoryError(
             f"{path}: {domain} is already declared ({name}); edit the file to change it"
         )
     data[name] = render_declaration(entry.srv_value, platform, policy, ttl)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.safe_dump(dict(sorted(data.items())), default_flow_style=False, sort_keys=True)
-    path.write_text("---\n" + body)
+    zone = parent.zone if parent is not None else f"{domain}."
+    if not write_zone_file(path, zone, data, previous=previous):
+        raise RepositoryError(
+            f"{path} was created or changed while adding {domain}; not overwritten, run add again"
+        )
     return path, name
 
 
-def _plain(value):
-    """Plain dicts and lists for yaml.safe_dump (the loader gives octoDNS's ContextDict)."""
+def render_zone_file(data: dict) -> str:
+    """A zone file's text: records by name, keys sorted, as octoDNS's YamlProvider wants."""
+    records = dict(sorted(plain(data).items()))
+    body = yaml.safe_dump(records, default_flow_style=False, sort_keys=True)
+    return "---\n" + body
+
+
+def write_zone_file(path: Path, zone: str, data: dict, previous: str | None = None) -> bool:
+    """Check ``data`` as validate does, render it and write it atomically; True if written.
+
+    Never overwrites what the caller has not read: ``previous=None`` creates the
+    file and returns False if it exists already; otherwise ``previous`` is the
+    text the caller read, and False means the file no longer holds it.
+    """
+    check_zone_data(path, zone, data)
+    text = render_zone_file(data)
+    if previous is None:
+        return write_atomically(path, text, replace=False)
+    if _read_existing(path) != previous:
+        return False
+    return write_atomically(path, text)  # keeps the file's mode
+
+
+def _read_existing(path: Path) -> str | None:
+    """A zone file's text, or None if there is no such file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise RepositoryError(f"{path}: cannot read ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise RepositoryError(f"{path}: not UTF-8 text; save it as UTF-8") from e
+
+
+def plain(value):
+    """Plain dicts and lists for yaml.safe_dump (octoDNS's loader gives its ContextDict)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -265,7 +297,8 @@ def _parent_zone(domain: str, zone_files: list[ZoneFile]) -> ZoneFile | None:
     best = None
     for zf in zone_files:
         zone = zf.zone.rstrip(".")
-        if domain == zone or domain.endswith("." + zone):
-            if best is None or len(zone) > len(best.zone):
-                best = zf
+        if (domain == zone or domain.endswith("." + zone)) and (
+            best is None or len(zone) > len(best.zone)
+        ):
+            best = zf
     return best

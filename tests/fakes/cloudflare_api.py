@@ -8,44 +8,66 @@ qualified) so that client bugs surface in tests instead of in production.
 
 Stdlib only: ``http.server.ThreadingHTTPServer`` in a daemon thread plus json.
 
-Served routes (relative to ``FakeCloudflare.url``)::
+Served routes (relative to ``FakeCloudflare.url``), and who calls them with the
+settings of config/octodns.yaml (``pagerules: false``, ``batch`` true or false)::
 
-    GET/POST               /zones
-    GET/PATCH/DELETE       /zones/{zone_id}
-    GET                    /zones/{zone_id}/available_plans
-    GET/POST               /zones/{zone_id}/dns_records
-    POST                   /zones/{zone_id}/dns_records/batch
-    GET/PUT/PATCH/DELETE   /zones/{zone_id}/dns_records/{record_id}
-    GET/POST               /zones/{zone_id}/pagerules
-    GET/PUT/PATCH/DELETE   /zones/{zone_id}/pagerules/{rule_id}
+    GET     /zones                                   octodns-cloudflare ``zones`` (paged;
+                                                     ``account.id`` with CLOUDFLARE_ACCOUNT_ID)
+    GET     /zones/{zone_id}/dns_records             our ``zone_records`` (paged), and the
+                                                     check after an unanswered batch
+    POST    /zones/{zone_id}/dns_records/batch       our ``_apply`` (deletes, patches, posts;
+                                                     chunks of 200 above BATCH_LIMIT)
+    POST    /zones/{zone_id}/dns_records             our ``_apply`` with ``batch: false``
+    PATCH   /zones/{zone_id}/dns_records/{id}        our ``_apply`` with ``batch: false``
+    DELETE  /zones/{zone_id}/dns_records/{id}        our ``_apply`` with ``batch: false``
+
+Not served, because nothing of ours calls them: zone creation, reading,
+settings and deletion (``POST /zones``, ``/zones/{id}``, ``available_plans``:
+we never create zones and set no ``plan_type``), record ``GET``/``PUT`` by id
+and batch ``puts`` (our updates PATCH, so a record keeps its id and metadata),
+and page rules (``pagerules: false``; URLFWD is refused before any request).
+Tests remove a zone with ``remove_zone`` (the store, not HTTP). Any other
+route answers 400 code 7000, as the real API does for an unknown URI.
 
 Error codes follow the real API where known (10000 auth, 971 rate limit, 7000
 no route, 7003 unknown object, 81044 record missing, 81053/81054 CNAME
 conflicts, 81058 identical record, 9004 not proxiable); the rest are modelled
 on it and listed in the ``E_*`` constants below.
 
-Record metadata (``comment``, ``tags``) is kept and returned on every record
-(create, batch posts/patches/puts, list), ``null``/``[]`` when unset, and
-never affects DNS. Shapes as Cloudflare documents them ("Record attributes"):
-a comment is a string without newline or carriage return; tags are a list of
-``name:value`` strings whose name holds only letters, digits, ``-`` and ``_``
-and whose value follows the comment rules. Assumptions about the real API,
-where its documentation says nothing exact:
+Assumptions about the real API that the product relies on, and the fake
+models (Cloudflare documents the endpoints, not all of these details):
 
-- comments are limited to 100 characters (the Free plan's limit; paid plans
-  allow more, the fake does not model plans here); a tag's value may be empty;
-- PATCH (alone or as batch ``patches``) keeps every field it does not name,
-  comment and tags included; PUT (and ``puts``) replaces the whole record, so
-  a PUT without them clears them;
-- a batch that names one record id twice among ``deletes``/``patches``/``puts``
+- a batch is one transaction, run as deletes, then patches, then posts; one
+  failing operation rolls back all of them (400, nothing changed); at most
+  200 operations per batch (the Free plan's limit; more is refused, 81059);
+- a batch that names one record id twice among ``deletes``/``patches``
   fails as a whole: a second delete of an id finds no record (81044, as the
-  real transaction fails), and so does a patch or put of a deleted id. Two
-  patches or puts of one id are refused too (400): the real API may apply
-  them in turn, but no client of ours has a reason to send them.
+  real transaction fails), and so does a patch of a deleted id. Two patches
+  of one id are refused too (400): the real API may apply them in turn, but
+  no client of ours has a reason to send them;
+- a retried batch whose first attempt was applied finds its deleted ids gone
+  and is refused (400, 81044): nothing is applied twice;
+- PATCH (alone or as batch ``patches``) keeps every field it does not name,
+  comment and tags included, and the record keeps its id;
+- record metadata (``comment``, ``tags``) is kept and returned on every
+  record (create, batch posts/patches, list), ``null``/``[]`` when unset, and
+  never affects DNS. Shapes as Cloudflare documents them ("Record
+  attributes"): a comment is a string without newline or carriage return, at
+  most 100 characters (the Free plan's limit); tags are ``name:value``
+  strings whose name holds only letters, digits, ``-`` and ``_`` and whose
+  value (possibly empty) follows the comment rules;
+- lists are paged with ``page``/``per_page`` (zones at most 50 per page,
+  octodns-cloudflare reads until a short page); ``result_info`` carries the
+  totals; 401/403 on a bad token (code 10000); 429 with ``Retry-After``
+  when the account's rate limit (1,200 requests per 5 minutes) is exceeded;
+- a proxied A/AAAA/CNAME is served with TTL 1 ("automatic"), other types
+  cannot be proxied (9004); names are stored lower-case and fully qualified
+  without the trailing dot; a CNAME cannot share its name with other data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import ipaddress
@@ -63,7 +85,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 API_PREFIX = "/client/v4"
@@ -76,7 +98,6 @@ E_NO_ROUTE = 7000
 E_METHOD = 7001
 E_NOT_FOUND = 7003
 E_RECORD_NOT_FOUND = 81044
-E_RULE_NOT_FOUND = 1002
 E_BAD_JSON = 6007
 E_BAD_BODY = 9207
 E_BAD_PARAM = 1004
@@ -97,7 +118,6 @@ E_ZONE_EXISTS = 1061
 E_ZONE_NAME = 1099
 E_PLAN = 1005
 E_BATCH_LIMIT = 81059
-E_PAGERULE = 1004
 
 #: Record types the fake accepts.
 RECORD_TYPES = frozenset(
@@ -436,10 +456,10 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.fake._track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.fake._serve(self)
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
@@ -463,16 +483,12 @@ class _Handler(BaseHTTPRequestHandler):
     def reset_connection(self) -> None:
         """Abort the TCP connection with a RST, without any response."""
         sock = self.connection
-        try:
+        with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
         self.close_connection = True
         for stream in (self.rfile, self.wfile):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
         # finish() and handle_one_request() still flush/close these.
         self.rfile = io.BytesIO()
         self.wfile = io.BytesIO()
@@ -491,16 +507,8 @@ class FakeCloudflare:
     relative to ``url`` and ``status`` is None for a reset connection.
     """
 
-    _ROUTES: list[Route] = [
-        (re.compile(r"^/zones$"), {"GET": "list_zones", "POST": "create_zone"}),
-        (
-            re.compile(r"^/zones/(?P<zone_id>[^/]+)$"),
-            {"GET": "get_zone", "PATCH": "patch_zone", "DELETE": "delete_zone"},
-        ),
-        (
-            re.compile(r"^/zones/(?P<zone_id>[^/]+)/available_plans$"),
-            {"GET": "available_plans"},
-        ),
+    _ROUTES: ClassVar[list[Route]] = [
+        (re.compile(r"^/zones$"), {"GET": "list_zones"}),
         (
             re.compile(r"^/zones/(?P<zone_id>[^/]+)/dns_records$"),
             {"GET": "list_records", "POST": "create_record"},
@@ -511,25 +519,7 @@ class FakeCloudflare:
         ),
         (
             re.compile(r"^/zones/(?P<zone_id>[^/]+)/dns_records/(?P<item_id>[^/]+)$"),
-            {
-                "GET": "get_record",
-                "PUT": "put_record",
-                "PATCH": "patch_record",
-                "DELETE": "delete_record",
-            },
-        ),
-        (
-            re.compile(r"^/zones/(?P<zone_id>[^/]+)/pagerules$"),
-            {"GET": "list_pagerules", "POST": "create_pagerule"},
-        ),
-        (
-            re.compile(r"^/zones/(?P<zone_id>[^/]+)/pagerules/(?P<item_id>[^/]+)$"),
-            {
-                "GET": "get_pagerule",
-                "PUT": "put_pagerule",
-                "PATCH": "patch_pagerule",
-                "DELETE": "delete_pagerule",
-            },
+            {"PATCH": "patch_record", "DELETE": "delete_record"},
         ),
     ]
 
@@ -558,7 +548,6 @@ class FakeCloudflare:
         self._accounts: dict[str, str] = {}
         self._zones: dict[str, dict[str, Any]] = {}
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
-        self._pagerules: dict[str, dict[str, dict[str, Any]]] = {}
         self._faults: list[_Fault] = []
         self._window: deque[float] = deque()
         self._server: ThreadingHTTPServer | None = None
@@ -597,10 +586,8 @@ class FakeCloudflare:
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -632,6 +619,13 @@ class FakeCloudflare:
         with self._lock:
             return self._new_zone(name, account_id, account_name, status, plan)["id"]
 
+    def remove_zone(self, name: str) -> None:
+        """Delete a zone and its records directly (no HTTP, no log entry)."""
+        with self._lock:
+            zone_id = self._zone_by_name(name)["id"]
+            del self._zones[zone_id]
+            del self._records[zone_id]
+
     def zone_id(self, name: str) -> str:
         """Id of the zone called ``name`` (trailing dot optional)."""
         return self._zone_by_name(name)["id"]
@@ -644,7 +638,7 @@ class FakeCloudflare:
     def add_record(
         self,
         zone_name: str,
-        type: str,  # noqa: A002 - mirrors the API field name
+        type: str,
         name: str,
         content: str | None = None,
         ttl: int = 300,
@@ -694,50 +688,6 @@ class FakeCloudflare:
         with self._lock:
             zone = self._zone_by_name(zone_name)
             return copy.deepcopy(list(self._records[zone["id"]].values()))
-
-    def add_pagerule(
-        self,
-        zone_name: str,
-        target: str,
-        forward_url: str,
-        status_code: int = 301,
-        *,
-        status: str = "active",
-        priority: int = 1,
-    ) -> str:
-        """Seed a forwarding-url page rule matching ``target``; returns id."""
-        body = {
-            "targets": [
-                {
-                    "target": "url",
-                    "constraint": {"operator": "matches", "value": target},
-                }
-            ],
-            "actions": [
-                {
-                    "id": "forwarding_url",
-                    "value": {"url": forward_url, "status_code": status_code},
-                }
-            ],
-            "status": status,
-            "priority": priority,
-        }
-        with self._lock:
-            zone = self._zone_by_name(zone_name)
-            try:
-                rule = self._build_pagerule(zone, body)
-            except ApiError as e:
-                raise ValueError(f"{e.code}: {e.message}") from e
-            self._pagerules[zone["id"]][rule["id"]] = rule
-            return rule["id"]
-
-    def pagerules(self, zone_name: str) -> list[dict[str, Any]]:
-        """Deep copies of the zone's page rules, in API shape."""
-        with self._lock:
-            zone = self._zone_by_name(zone_name)
-            return copy.deepcopy(list(self._pagerules[zone["id"]].values()))
-
-    # ------------------------------------------------------ log and faults
 
     def writes(self) -> list[dict[str, Any]]:
         """Logged non-GET requests that were answered 2xx."""
@@ -1069,7 +1019,6 @@ class FakeCloudflare:
         }
         self._zones[zone["id"]] = zone
         self._records[zone["id"]] = {}
-        self._pagerules[zone["id"]] = {}
         return zone
 
     def _api_list_zones(self, query: dict[str, str], **_: Any) -> tuple[int, Any]:
@@ -1097,67 +1046,6 @@ class FakeCloudflare:
         )
         result, info = self._paginate(zones, page, per_page)
         return 200, _envelope(result, result_info=info)
-
-    def _api_create_zone(
-        self, query: dict[str, str], body: dict[str, Any], **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        _check_fields(body, {"name", "account", "jump_start", "type"})
-        account = body.get("account", {"id": self.default_account_id})
-        if not isinstance(account, dict) or not isinstance(account.get("id"), str):
-            raise ApiError(400, E_BAD_BODY, "account.id must be a string")
-        if body.get("type", "full") != "full":
-            raise ApiError(400, E_BAD_BODY, "Only full zones are supported")
-        if not isinstance(body.get("jump_start", False), bool):
-            raise ApiError(400, E_BAD_BODY, "jump_start must be a boolean")
-        zone = self._new_zone(body.get("name"), account["id"], None, "pending", "free")
-        return 200, _envelope(copy.deepcopy(zone))
-
-    def _api_get_zone(self, query: dict[str, str], zone_id: str, **_: Any) -> tuple[int, Any]:
-        self._check_params(query, ())
-        return 200, _envelope(copy.deepcopy(self._zone(zone_id)))
-
-    def _api_patch_zone(
-        self, query: dict[str, str], body: dict[str, Any], zone_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        zone = self._zone(zone_id)
-        _check_fields(body, {"plan", "paused"})
-        if "paused" in body and not isinstance(body["paused"], bool):
-            raise ApiError(400, E_BAD_BODY, "paused must be a boolean")
-        plan_info = None
-        if "plan" in body:
-            plan = body["plan"]
-            plan_id = plan.get("id") if isinstance(plan, dict) else None
-            plan_info = next((p for p in _PLANS if p["id"] == plan_id), None)
-            if plan_info is None:
-                raise ApiError(400, E_PLAN, f"Invalid plan identifier {plan_id}")
-        if "paused" in body:
-            zone["paused"] = body["paused"]
-        if plan_info is not None:
-            zone["plan"] = _plan_view(plan_info)
-        zone["modified_on"] = _now()
-        return 200, _envelope(copy.deepcopy(zone))
-
-    def _api_delete_zone(self, query: dict[str, str], zone_id: str, **_: Any) -> tuple[int, Any]:
-        self._check_params(query, ())
-        self._zone(zone_id)
-        del self._zones[zone_id]
-        del self._records[zone_id]
-        del self._pagerules[zone_id]
-        return 200, _envelope({"id": zone_id})
-
-    def _api_available_plans(
-        self, query: dict[str, str], zone_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        zone = self._zone(zone_id)
-        plans = []
-        for plan in _PLANS:
-            view = _plan_view(plan)
-            view["is_subscribed"] = plan["id"] == zone["plan"]["id"]
-            plans.append(view)
-        return 200, _envelope(plans)
 
     # -------------------------------------------------------------- records
 
@@ -1488,20 +1376,17 @@ class FakeCloudflare:
         records[record["id"]] = record
         return record
 
-    def _do_update(
+    def _do_patch(
         self,
         zone: dict[str, Any],
         records: dict[str, dict[str, Any]],
         record_id: Any,
         body: dict[str, Any],
-        *,
-        patch: bool,
     ) -> dict[str, Any]:
         current = records.get(record_id) if isinstance(record_id, str) else None
         if current is None:
             raise ApiError(404, E_RECORD_NOT_FOUND, "Record does not exist.")
-        full = self._patched_body(current, body) if patch else body
-        record = self._build_record(zone, full, current)
+        record = self._build_record(zone, self._patched_body(current, body), current)
         self._check_conflicts(records.values(), record)
         records[record_id] = record
         return record
@@ -1548,26 +1433,12 @@ class FakeCloudflare:
         record = self._do_create(zone, self._records[zone_id], body)
         return 200, _envelope(copy.deepcopy(record))
 
-    def _api_get_record(
-        self, query: dict[str, str], zone_id: str, item_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        return 200, _envelope(copy.deepcopy(self._record(zone_id, item_id)))
-
-    def _api_put_record(
-        self, query: dict[str, str], body: dict[str, Any], zone_id: str, item_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        zone = self._zone(zone_id)
-        self._check_params(query, ())
-        record = self._do_update(zone, self._records[zone_id], item_id, body, patch=False)
-        return 200, _envelope(copy.deepcopy(record))
-
     def _api_patch_record(
         self, query: dict[str, str], body: dict[str, Any], zone_id: str, item_id: str, **_: Any
     ) -> tuple[int, Any]:
         zone = self._zone(zone_id)
         self._check_params(query, ())
-        record = self._do_update(zone, self._records[zone_id], item_id, body, patch=True)
+        record = self._do_patch(zone, self._records[zone_id], item_id, body)
         return 200, _envelope(copy.deepcopy(record))
 
     def _api_delete_record(
@@ -1581,10 +1452,10 @@ class FakeCloudflare:
     def _api_batch_records(
         self, query: dict[str, str], body: dict[str, Any], zone_id: str, **_: Any
     ) -> tuple[int, Any]:
-        """Deletes, patches, puts, posts, in that order, all or nothing."""
+        """Deletes, patches, posts, in that order, all or nothing."""
         zone = self._zone(zone_id)
         self._check_params(query, ())
-        kinds = ("deletes", "patches", "puts", "posts")
+        kinds = ("deletes", "patches", "posts")
         _check_fields(body, set(kinds))
         ops: dict[str, list[Any]] = {}
         for kind in kinds:
@@ -1615,7 +1486,7 @@ class FakeCloudflare:
     def _check_batch_ids(ops: dict[str, list[Any]]) -> None:
         """Refuse a batch that names one record id twice (see the module docstring)."""
         seen: dict[Any, str] = {}
-        for kind in ("deletes", "patches", "puts"):
+        for kind in ("deletes", "patches"):
             for index, item in enumerate(ops[kind]):
                 record_id = item.get("id")
                 if record_id is None or not isinstance(record_id, str):
@@ -1653,136 +1524,7 @@ class FakeCloudflare:
             if fields:
                 raise ApiError(400, E_BAD_BODY, "deletes take only an id")
             return self._do_delete(records, record_id)
-        return self._do_update(zone, records, record_id, fields, patch=kind == "patches")
-
-    # ------------------------------------------------------------ pagerules
-
-    def _build_pagerule(
-        self,
-        zone: dict[str, Any],
-        body: dict[str, Any],
-        current: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        _check_fields(body, {"targets", "actions", "priority", "status"})
-        targets = body.get("targets")
-        ok = isinstance(targets, list) and len(targets) == 1
-        target = targets[0] if ok else None
-        constraint = target.get("constraint") if isinstance(target, dict) else None
-        if not (
-            isinstance(target, dict)
-            and target.get("target") == "url"
-            and isinstance(constraint, dict)
-            and constraint.get("operator") == "matches"
-            and isinstance(constraint.get("value"), str)
-        ):
-            raise ApiError(
-                400, E_PAGERULE, "targets must be one url target with a matches constraint"
-            )
-        host = re.sub(r"^[a-z]+://", "", constraint["value"].lower()).split("/")[0]
-        host = host.split(":")[0].lstrip("*.")
-        if host != zone["name"] and not host.endswith("." + zone["name"]):
-            raise ApiError(400, E_PAGERULE, f"Page Rule target must be in zone {zone['name']}")
-        actions = body.get("actions")
-        if not isinstance(actions, list) or not actions:
-            raise ApiError(400, E_PAGERULE, "actions must be a non-empty list")
-        for action in actions:
-            if not isinstance(action, dict) or not isinstance(action.get("id"), str):
-                raise ApiError(400, E_PAGERULE, "each action needs an id")
-            if action["id"] == "forwarding_url":
-                value = action.get("value")
-                if (
-                    len(actions) != 1
-                    or not isinstance(value, dict)
-                    or set(value) != {"url", "status_code"}
-                    or not isinstance(value["url"], str)
-                    or value["status_code"] not in (301, 302)
-                ):
-                    raise ApiError(
-                        400,
-                        E_PAGERULE,
-                        "forwarding_url must be the only action, with url and "
-                        "status_code 301 or 302",
-                    )
-        status = body.get("status", "disabled")
-        if status not in ("active", "disabled"):
-            raise ApiError(400, E_PAGERULE, "status must be active or disabled")
-        priority = body.get("priority", 1)
-        if not _is_int(priority) or priority < 1:
-            raise ApiError(400, E_PAGERULE, "priority must be a positive integer")
-        now = _now()
-        return {
-            "id": current["id"] if current else _new_id(),
-            "targets": copy.deepcopy(targets),
-            "actions": copy.deepcopy(actions),
-            "priority": priority,
-            "status": status,
-            "created_on": current["created_on"] if current else now,
-            "modified_on": now,
-        }
-
-    def _pagerule(self, zone_id: str, rule_id: str) -> dict[str, Any]:
-        self._zone(zone_id)
-        rule = self._pagerules[zone_id].get(rule_id)
-        if rule is None:
-            raise ApiError(404, E_RULE_NOT_FOUND, "Invalid Page Rule identifier")
-        return rule
-
-    def _api_list_pagerules(self, query: dict[str, str], zone_id: str, **_: Any) -> tuple[int, Any]:
-        self._zone(zone_id)
-        self._check_params(query, PAGERULE_LIST_PARAMS)
-        if "status" in query and query["status"] not in ("active", "disabled"):
-            raise ApiError(400, E_BAD_PARAM, "status must be active or disabled")
-        rules = sorted(self._pagerules[zone_id].values(), key=lambda r: -r["priority"])
-        rules = self._filter_and_order(
-            rules,
-            query,
-            {"status": lambda r, v: r["status"] == v},
-            {"status": lambda r: r["status"], "priority": lambda r: r["priority"]},
-        )
-        return 200, _envelope(copy.deepcopy(rules))
-
-    def _api_create_pagerule(
-        self, query: dict[str, str], body: dict[str, Any], zone_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        zone = self._zone(zone_id)
-        self._check_params(query, ())
-        rule = self._build_pagerule(zone, body)
-        self._pagerules[zone_id][rule["id"]] = rule
-        return 200, _envelope(copy.deepcopy(rule))
-
-    def _api_get_pagerule(
-        self, query: dict[str, str], zone_id: str, item_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        return 200, _envelope(copy.deepcopy(self._pagerule(zone_id, item_id)))
-
-    def _api_put_pagerule(
-        self, query: dict[str, str], body: dict[str, Any], zone_id: str, item_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        current = self._pagerule(zone_id, item_id)
-        rule = self._build_pagerule(self._zone(zone_id), body, current)
-        self._pagerules[zone_id][item_id] = rule
-        return 200, _envelope(copy.deepcopy(rule))
-
-    def _api_patch_pagerule(
-        self, query: dict[str, str], body: dict[str, Any], zone_id: str, item_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        current = self._pagerule(zone_id, item_id)
-        merged = {k: current[k] for k in ("targets", "actions", "priority", "status")}
-        merged.update(body)
-        rule = self._build_pagerule(self._zone(zone_id), merged, current)
-        self._pagerules[zone_id][item_id] = rule
-        return 200, _envelope(copy.deepcopy(rule))
-
-    def _api_delete_pagerule(
-        self, query: dict[str, str], zone_id: str, item_id: str, **_: Any
-    ) -> tuple[int, Any]:
-        self._check_params(query, ())
-        self._pagerule(zone_id, item_id)
-        del self._pagerules[zone_id][item_id]
-        return 200, _envelope({"id": item_id})
+        return self._do_patch(zone, records, record_id, fields)
 
 
 def _check_fields(body: dict[str, Any], allowed: Iterable[str]) -> None:

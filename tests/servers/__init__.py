@@ -164,7 +164,10 @@ def query(
     msg.flags &= ~dns.flags.RD
     if tcp:
         return dns.query.tcp(msg, host, port=port, timeout=timeout)
-    response = dns.query.udp(msg, host, port=port, timeout=timeout)
+    # a stray answer from another test's server on this port is not ours: wait for ours
+    response = dns.query.udp(
+        msg, host, port=port, timeout=timeout, ignore_unexpected=True, ignore_errors=True
+    )
     if response.flags & dns.flags.TC:
         response = dns.query.tcp(msg, host, port=port, timeout=timeout)
     return response

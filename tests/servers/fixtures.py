@@ -3,7 +3,8 @@
 Import into a conftest (or a test module) with
 ``from tests.servers.fixtures import *  # noqa: F403``.
 Missing server binaries skip the test, or fail it when REQUIRE_SERVERS=1
-(CI sets that so a broken image cannot turn the suite silently green).
+(CI sets that so a broken image cannot turn the suite silently green). Every
+skip of the suite goes through :func:`missing` (or :func:`require_binary`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import importlib.util
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
+from tests.fakes.cloudflare_api import FakeCloudflare
+from tests.servers.backends import Backend, Bind, Cloudflare, PowerDns, Route53
 from tests.servers.bind import BindServer, named_binary
 from tests.servers.powerdns import PowerDNSServer, pdns_binary
 from tests.servers.udp import UdpServer
@@ -24,8 +27,11 @@ if TYPE_CHECKING:
     from tests.servers.route53 import MotoRoute53
 
 __all__ = [
+    "backend_factory",
     "bind_server",
     "bind_server_factory",
+    "cloudflare_fake",
+    "missing",
     "moto_route53",
     "pdns_server",
     "require_binary",
@@ -42,10 +48,14 @@ _SBIN_LOOKUP: dict[str, Callable[[], str | None]] = {
 }
 
 
-def _missing(message: str) -> None:
+def missing(message: str) -> NoReturn:
+    """The one way a test may skip: a tool is missing. Skips, or fails if REQUIRE_SERVERS=1."""
     if os.environ.get("REQUIRE_SERVERS") == "1":
         pytest.fail(f"REQUIRE_SERVERS=1 but {message}", pytrace=False)
     pytest.skip(message)
+
+
+_missing = missing  # the name older test modules import
 
 
 def require_binary(name: str) -> str:
@@ -53,7 +63,7 @@ def require_binary(name: str) -> str:
     lookup = _SBIN_LOOKUP.get(name)
     path = lookup() if lookup else shutil.which(name)
     if not path:
-        _missing(f"{name} not installed: {_INSTALL_HINTS.get(name, f'install {name}')}")
+        missing(f"{name} not installed: {_INSTALL_HINTS.get(name, f'install {name}')}")
     assert path is not None
     return path
 
@@ -104,7 +114,7 @@ def moto_route53(monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoRoute53]:
     endpoint and fake credentials, never a real AWS account.
     """
     if importlib.util.find_spec("moto") is None:
-        _missing("moto not installed: pip install 'moto[server]'")
+        missing("moto not installed: pip install 'moto[server]'")
     from tests.servers.route53 import MotoRoute53  # lazy: moto import takes 0.4 s
 
     server = MotoRoute53()
@@ -132,3 +142,29 @@ def udp_server() -> Iterator[Callable[..., UdpServer]]:
     yield make
     for server in started:
         server.__exit__()
+
+
+@pytest.fixture
+def cloudflare_fake() -> Iterator[FakeCloudflare]:
+    """The strict Cloudflare API server, running, with an empty account."""
+    with FakeCloudflare(token="cf-test-token") as fake:
+        yield fake
+
+
+@pytest.fixture
+def backend_factory(request: pytest.FixtureRequest) -> Callable[[str], Backend]:
+    """``make("bind" | "powerdns" | "route53" | "cloudflare")``: the adapter
+    (tests/servers/backends.py) around this test's server fixture of that backend."""
+
+    def make(name: str) -> Backend:
+        if name == "bind":
+            return Bind(request.getfixturevalue("bind_server"))
+        if name == "powerdns":
+            return PowerDns(request.getfixturevalue("pdns_server"))
+        if name == "route53":
+            return Route53(request.getfixturevalue("moto_route53"))
+        if name == "cloudflare":
+            return Cloudflare(request.getfixturevalue("cloudflare_fake"))
+        raise ValueError(f"no server fixture for backend {name!r}")
+
+    return make

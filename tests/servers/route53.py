@@ -354,10 +354,7 @@ class MotoRoute53:
         zone = self.zone_name(zone_id)
         changes = []
         for name, rtype, ttl, values in records:
-            if name in ("@", ""):
-                fqdn = zone
-            else:
-                fqdn = name if name.endswith(".") else f"{name}.{zone}"
+            fqdn = zone if name in ("@", "") else name if name.endswith(".") else f"{name}.{zone}"
             changes.append(
                 {
                     "Action": "UPSERT",

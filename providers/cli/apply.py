@@ -1,0 +1,72 @@
+"""``plan.py apply``: make exactly the planned (and reviewed) changes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .options import EXIT_ERROR, EXIT_OK, UsageError, add_common, add_quiet
+
+NAME = "apply"
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    return sub.add_parser(NAME, help="make exactly the planned changes")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p)
+    p.add_argument("--checksum", metavar="HEX", help="apply only if the plan has this checksum")
+    p.add_argument("--plan", metavar="FILE", help="reviewed plan JSON: apply only if unchanged")
+    p.add_argument("--force", action="store_true", help="allow more deletes than max_deletes")
+    add_quiet(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..planner.engine import Engine
+    from ..planner.render import render_text
+
+    if args.plan and args.checksum:
+        raise UsageError("give --checksum or --plan, not both")
+    expected = args.checksum or (_checksum_from_file(args.plan) if args.plan else None)
+    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
+    with engine.apply_lock():
+        result = engine.plan()
+        print(render_text(result.report), end="")
+        if expected and expected != result.report["checksum"]:
+            print(
+                f"error: the plan changed since it was reviewed: reviewed checksum {expected}, "
+                f"current {result.report['checksum']}; nothing written. Review the plan above "
+                "and apply its checksum.",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
+        engine.check_safe(result, force=args.force)
+        outcomes = engine.apply(result)
+    failed = [o for o in outcomes if o.error]
+    for o in outcomes:
+        if o.error:
+            print(f"FAILED  {o.zone} at {o.target}: {o.error}", file=sys.stderr)
+        else:
+            print(f"applied {o.zone} at {o.target}: {o.changes} change(s)")
+    if not outcomes:
+        print("Nothing to apply: live DNS already matches the zone files.")
+    if failed:
+        print(
+            f"error: {len(failed)} of {len(outcomes)} zone(s) failed; the others were applied. "
+            "Run plan again: it shows what is left.",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _checksum_from_file(path: str) -> str:
+    try:
+        data = json.loads(Path(path).read_text())
+        return str(data["checksum"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UsageError(f"{path}: not a plan written by 'plan --format json'") from None
