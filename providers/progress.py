@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 class Progress:
     """``tick()``: done/total, rate and ETA every ``every`` seconds; ``say()``: one line.
 
-    Silent when not ``enabled`` (--quiet).
+    Silent when not ``enabled`` (--quiet). ``final``: also report the last tick.
     """
 
     total: int = 0
@@ -24,6 +24,7 @@ class Progress:
     done: int = 0
     started: float = field(default_factory=time.monotonic)
     last: float = field(default_factory=time.monotonic)
+    final: bool = False
 
     def say(self, text: str) -> None:
         if self.enabled:
@@ -32,7 +33,8 @@ class Progress:
     def tick(self, *_args: object) -> None:
         self.done += 1
         now = time.monotonic()
-        if not self.enabled or now - self.last < self.every:
+        last = self.final and self.done == self.total
+        if not self.enabled or (now - self.last < self.every and not last):
             return
         self.last = now
         rate = self.done / max(now - self.started, 1e-6)

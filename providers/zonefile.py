@@ -75,7 +75,8 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
     def live_path(self, zone_name: str) -> Path:
         return self.directory / f"{zone_name.rstrip('.')}{self.extension}"
 
-    def _read_path(self, zone_name: str) -> Path | None:
+    def read_path(self, zone_name: str) -> Path | None:
+        """The file a zone is read from: its live copy, else its seed, else None."""
         live = self.live_path(zone_name)
         if live.exists():
             return live
@@ -112,7 +113,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
     # -- octoDNS -------------------------------------------------------------
 
     def populate(self, zone: Zone, target: bool = False, lenient: bool = False) -> bool:
-        path = self._read_path(zone.name)
+        path = self.read_path(zone.name)
         if path is None:
             self.remember_live(zone.name, None)
             return False
@@ -138,7 +139,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
         zone_name = plan.desired.name
         live = self.live_path(zone_name)
         with self.locked(zone_name):
-            path = self._read_path(zone_name)
+            path = self.read_path(zone_name)
             if path is None:
                 raise ZoneFileError(
                     f"zone {zone_name} vanished from {live} before apply; nothing written"

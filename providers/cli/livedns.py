@@ -62,7 +62,7 @@ def local_zones(config: Path) -> dict[str, LocalZone]:
             zone=zf.zone,
             provider=str(target),
             live_path=provider.live_path(zf.zone),
-            read_path=provider._read_path(zf.zone),
+            read_path=provider.read_path(zf.zone),
         )
     return found
 

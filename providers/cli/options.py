@@ -6,8 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..core.layout import DEFAULT_CONFIG
+
 EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
-DEFAULT_CONFIG = "config/local.yaml"
+
 EPILOG = "Exit codes: 0 ok, 1 error, 2 changes pending (--detailed-exitcode) or not confirmed."
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import fnmatch
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,9 @@ from ..core import capabilities
 from ..core.catalog import CUSTOM, Catalog
 from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES, srv_text
 from ..core.errors import AutodiscoverError, ZoneMissingError
+from ..core.layout import DEFAULT_CONFIG, PRODUCTION_CONFIG
 from ..core.ownership import SRV_LABEL
+from ..progress import Progress
 from .configuration import (
     YAML_PROVIDERS,
     RunConfig,
@@ -46,11 +47,10 @@ from .repository import (
 
 DEFAULT_TTL = 3600
 #: the config plan.py uses by default; preferred when it defines the provider
-PLAN_DEFAULT_CONFIG = Path("config/local.yaml")
-PRODUCTION_CONFIG = Path("config/octodns.yaml")
+PLAN_DEFAULT_CONFIG = Path(DEFAULT_CONFIG)
+PRODUCTION_CONFIG_PATH = Path(PRODUCTION_CONFIG)
 #: an estate this large gets progress lines on stderr
 LARGE_ESTATE = 100
-PROGRESS_EVERY = 2.0
 CSV_COLUMNS = ("domain", "platform", "provider", "policy")
 
 
@@ -158,24 +158,6 @@ class Result:
             target = "" if config == PLAN_DEFAULT_CONFIG else f" CONFIG={config}"
             out.append(f"next: review the new zone files, then make plan{target}")
         return "\n".join(out) + "\n"
-
-
-class Progress:
-    """Checked/total on stderr every few seconds, for estates of LARGE_ESTATE zones or more."""
-
-    def __init__(self, total: int, what: str = "domains") -> None:
-        self.total = total
-        self.what = what
-        self.enabled = total >= LARGE_ESTATE
-        self.done = 0
-        self.last = time.monotonic()
-
-    def tick(self) -> None:
-        self.done += 1
-        now = time.monotonic()
-        if self.enabled and (now - self.last >= PROGRESS_EVERY or self.done == self.total):
-            self.last = now
-            _say(f"progress: {self.done}/{self.total} {self.what} checked")
 
 
 def _say(text: str) -> None:
@@ -329,7 +311,9 @@ class Importer:
     def _assign(self, items: list[Item], result: Result) -> None:
         """Decide, per email domain, which zone file declares it and whether to write it."""
         planned: dict[str, NewFile] = {}
-        progress = Progress(len(items))
+        progress = Progress(
+            len(items), enabled=len(items) >= LARGE_ESTATE, what="domains checked", final=True
+        )
         if progress.enabled:
             _say(f"import: checking {len(items)} domain(s)")
         for item in items:
@@ -583,7 +567,7 @@ def choose_config(given: str | None, provider: str) -> Path:
     """The --config, or the config in config/ that defines the provider."""
     if given:
         return Path(given)
-    candidates = [PLAN_DEFAULT_CONFIG, PRODUCTION_CONFIG]
+    candidates = [PLAN_DEFAULT_CONFIG, PRODUCTION_CONFIG_PATH]
     candidates += sorted(p for p in Path("config").glob("*.yaml") if p not in candidates)
     for path in candidates:
         if not path.is_file():
