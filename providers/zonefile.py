@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +34,7 @@ from octodns.record import Record
 from octodns.record.rr import Rrset
 from octodns.zone import Zone
 
+from .core.files import write_atomically
 from .core.liveview import LiveViewMixin
 from .zonetext import Change, ZoneFileError, apply_changes, load_zone, read_text
 
@@ -148,7 +147,7 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
             changes = [_change(change) for change in plan.changes]
             new_text = apply_changes(text, zone_name, path, live, changes)
             mode = path.stat().st_mode & 0o777 if path == live else 0o644
-            _write_atomically(live, new_text, mode)
+            write_atomically(live, new_text, mode=mode)
 
     @contextmanager
     def locked(self, zone_name: str) -> Iterator[None]:
@@ -181,25 +180,3 @@ def _change(change: RecordChange) -> Change:
         return Change(record.name, record._type)
     rrset = change.new.to_rrset()
     return Change(record.name, record._type, rrset.ttl, tuple(rrset.rdatas))
-
-
-def _write_atomically(path: Path, text: str, mode: int) -> None:
-    """Write a complete new file beside the old one, then rename over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
