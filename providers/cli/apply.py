@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -32,11 +33,20 @@ def run(args) -> int:
     if args.plan and args.checksum:
         raise UsageError("give --checksum or --plan, not both")
     expected = args.checksum or (_checksum_from_file(args.plan) if args.plan else None)
+    if expected is not None:
+        expected = _well_formed(expected, f"{args.plan}: its checksum" if args.plan else None)
     engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
     with engine.apply_lock():
         result = engine.plan()
         print(render_text(result.report), end="")
         if expected and expected != result.report["checksum"]:
+            if not result.report["summary"]["zones_with_changes"]:
+                # a CI retry after the reviewed plan landed: nothing is left to do
+                print(
+                    f"Nothing to apply: live DNS already matches the zone files (the reviewed "
+                    f"plan {expected[:12]}... is live or no longer needed)."
+                )
+                return EXIT_OK
             print(
                 f"error: the plan changed since it was reviewed: reviewed checksum {expected}, "
                 f"current {result.report['checksum']}; nothing written. Review the plan above "
@@ -62,6 +72,18 @@ def run(args) -> int:
         )
         return EXIT_ERROR
     return EXIT_OK
+
+
+def _well_formed(checksum: str, where: str | None) -> str:
+    """A plan checksum is 64 hex digits (sha256): say so instead of "the plan changed"."""
+    text = checksum.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        what = where or f"--checksum {checksum!r}"
+        raise UsageError(
+            f"{what} is malformed: a plan checksum is the 64 hex digits of the plan's "
+            "'Checksum:' line"
+        )
+    return text
 
 
 def _checksum_from_file(path: str) -> str:
