@@ -18,3 +18,11 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("*.lock"))
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def ws(workspace: Path) -> Path:
+    """The fresh-clone workspace without the local examples: only the backend under test."""
+    for path in (workspace / "zones/local").glob("*.yaml"):
+        path.unlink()
+    return workspace

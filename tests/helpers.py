@@ -34,6 +34,26 @@ def live_view_of(zone: Zone, extra: list[tuple[str, str]] = ()) -> LiveZone:
     return LiveZone.from_pairs(zone.name, pairs)
 
 
+SRV_TARGETS = {
+    "exchange-2013": "exchange.mailprotector.com.",
+    "exchange-2016": "exchange.emailservice.io.",
+    "cloudmail": "autodiscover.emailservice.io.",
+}
+
+
+def srv_zone_yaml(subs: list[str], policy: str = "remove", platform: str = "exchange-2016") -> str:
+    """A zone file declaring the platform's SRV for each email domain (sub '' is the apex)."""
+    body = "---\n"
+    for sub in subs:
+        name = "_autodiscover._tcp" + (f".{sub}" if sub else "")
+        body += (
+            f"{name}:\n  octodns:\n    autodiscover:\n      platform: {platform}\n"
+            f"      policy: {policy}\n  ttl: 3600\n  type: SRV\n  value:\n    port: 443\n"
+            f"    priority: 0\n    target: {SRV_TARGETS[platform]}\n    weight: 0\n"
+        )
+    return body
+
+
 def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300):
     """Run plan.py as a user would, in ``cwd``."""
     full_env = dict(os.environ)

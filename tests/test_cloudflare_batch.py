@@ -38,14 +38,6 @@ def cf(cloudflare_fake) -> Cloudflare:
     return Cloudflare(cloudflare_fake)
 
 
-@pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without the local examples."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    return workspace
-
-
 def declare(ws: Path, zones: list[str]) -> None:
     for zone in zones:
         out = run_cli("add", zone.rstrip("."), "--platform", "exchange-2016", "--provider",

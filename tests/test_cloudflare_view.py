@@ -73,14 +73,6 @@ def fake() -> Iterator[FakeCloudflare]:
         yield server
 
 
-@pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without the local examples: only Cloudflare zones."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    return workspace
-
-
 def env(fake: FakeCloudflare) -> dict[str, str]:
     return {"CLOUDFLARE_API_TOKEN": fake.token, "CLOUDFLARE_API_URL": fake.url}
 

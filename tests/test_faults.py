@@ -147,12 +147,10 @@ def use_fast_options(ws: Path, fast: bool) -> None:
 
 
 @pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without local zones, running the FAST config."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    use_fast_options(workspace, True)
-    return workspace
+def ws(ws: Path) -> Path:
+    """The shared workspace without local zones, running the FAST config."""
+    use_fast_options(ws, True)
+    return ws
 
 
 def cli(ws: Path, env: dict[str, str], command: str, *args: str):

@@ -112,14 +112,6 @@ def summary(stdout: str) -> str:
     return lines[0]
 
 
-@pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without the local examples: only the provider under test."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    return workspace
-
-
 def state(backend: Backend) -> dict[str, Snapshot]:
     """Every zone on the server with all its RRsets, native form (SOA serial included)."""
     return {zone: backend.snapshot(zone) for zone in sorted(backend.zone_names())}

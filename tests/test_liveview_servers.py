@@ -136,14 +136,6 @@ def pdns(pdns_server: PowerDNSServer) -> PowerDns:
     return PowerDns(pdns_server)
 
 
-@pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without the local examples: only the backend under test."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    return workspace
-
-
 # ------------------------------------------------------------------ helpers
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from providers.core.policy import SHIELD_TEXT
-from tests.helpers import ROOT, one_error_line, rdatasets, run_cli
+from tests.helpers import ROOT, one_error_line, rdatasets, run_cli, srv_zone_yaml
 
 ZONE = "example.com."
 SOA = "@ 3600 IN SOA ns1.example.com. hostmaster.example.com. 1 3600 600 86400 300\n"
@@ -32,12 +32,7 @@ WILDCARD = "* 300 IN A 192.0.2.80\n"
 
 
 def srv_file(policy: str = "remove", sub: str = "") -> str:
-    name = "_autodiscover._tcp" + (f".{sub}" if sub else "")
-    return (
-        f"---\n{name}:\n  octodns:\n    autodiscover:\n      platform: exchange-2016\n"
-        f"      policy: {policy}\n  ttl: 3600\n  type: SRV\n  value:\n    port: 443\n"
-        "    priority: 0\n    target: exchange.emailservice.io.\n    weight: 0\n"
-    )
+    return srv_zone_yaml([sub], policy)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from providers.planner.engine import Engine
-from tests.helpers import ROOT, owned_by_spec, rdatasets
+from tests.helpers import ROOT, owned_by_spec, rdatasets, srv_zone_yaml
 
 ZONE = "example.com."
 SPECIAL = ["autodiscover", "*", "_autodiscover._tcp", "www", "mail", "eu", "sub", "_tcp", "x"]
@@ -88,20 +88,7 @@ def repo_copy():
 
 
 def declare(ws: Path, subs: list[str], policy: str, platform: str) -> None:
-    targets = {
-        "exchange-2013": "exchange.mailprotector.com.",
-        "exchange-2016": "exchange.emailservice.io.",
-        "cloudmail": "autodiscover.emailservice.io.",
-    }
-    body = "---\n"
-    for sub in subs:
-        name = "_autodiscover._tcp" + (f".{sub}" if sub else "")
-        body += (
-            f"{name}:\n  octodns:\n    autodiscover:\n      platform: {platform}\n"
-            f"      policy: {policy}\n  ttl: 3600\n  type: SRV\n  value:\n    port: 443\n"
-            f"    priority: 0\n    target: {targets[platform]}\n    weight: 0\n"
-        )
-    (ws / "zones/local/example.com.yaml").write_text(body)
+    (ws / "zones/local/example.com.yaml").write_text(srv_zone_yaml(subs, policy, platform))
 
 
 def plan_and_apply(force: bool = True):

@@ -65,7 +65,7 @@ from providers.planner.engine import Engine, describe
 from providers.powerdns import PowerDnsProvider
 from providers.route53 import Route53Provider
 from providers.zonefile import ZoneFileProvider
-from tests.helpers import ROOT, owned_by_spec, rdatasets
+from tests.helpers import ROOT, SRV_TARGETS, owned_by_spec, rdatasets, srv_zone_yaml
 from tests.servers.bind import BindServer
 from tests.servers.fixtures import _missing, require_binary
 from tests.servers.powerdns import PowerDNSServer
@@ -81,11 +81,6 @@ pytestmark = [
     pytest.mark.timeout(480),
 ]
 
-SRV_TARGETS = {
-    "exchange-2013": "exchange.mailprotector.com.",
-    "exchange-2016": "exchange.emailservice.io.",
-    "cloudmail": "autodiscover.emailservice.io.",
-}
 ADDRESS = frozenset({"A", "AAAA", "CNAME"})
 SOA_VALUE = "ns1.example.net. hostmaster.example.net. 1 3600 600 86400 300"
 APEX_NS = "ns1.example.net."
@@ -830,15 +825,7 @@ def inside(ws: Path, env: dict[str, str]) -> Iterator[None]:
 
 
 def declare(ws: Path, provider: str, zone: str, subs: list[str], policy: str, platform: str):
-    body = "---\n"
-    for sub in subs:
-        name = "_autodiscover._tcp" + (f".{sub}" if sub else "")
-        body += (
-            f"{name}:\n  octodns:\n    autodiscover:\n      platform: {platform}\n"
-            f"      policy: {policy}\n  ttl: 3600\n  type: SRV\n  value:\n    port: 443\n"
-            f"    priority: 0\n    target: {SRV_TARGETS[platform]}\n    weight: 0\n"
-        )
-    (ws / f"zones/{provider}/{zone}yaml").write_text(body)
+    (ws / f"zones/{provider}/{zone}yaml").write_text(srv_zone_yaml(subs, policy, platform))
 
 
 def cut_above_srv(nodes: Nodes, sub: str) -> str | None:

@@ -59,14 +59,6 @@ def seed(backend: Backend, zones: list[str]) -> None:
     backend.seed({zone: records_for(zone) for zone in zones})
 
 
-@pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without the local examples: only the backend under test."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    return workspace
-
-
 # ------------------------------------------------------------------- helpers
 
 

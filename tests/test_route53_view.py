@@ -53,14 +53,6 @@ PLAIN_SRV = {
 # ------------------------------------------------------------------- helpers
 
 
-@pytest.fixture
-def ws(workspace: Path) -> Path:
-    """The fresh-clone workspace without the local examples: Route53 zones only."""
-    for path in (workspace / "zones/local").glob("*.yaml"):
-        path.unlink()
-    return workspace
-
-
 def declare(ws: Path, zones: list[str]) -> None:
     for zone in zones:
         out = run_cli(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnsafePlanError
@@ -82,7 +83,7 @@ class LiveZone:
         """RFC 4592 existence: the name holds a record, or some name below it does."""
         return bool(self.types(name)) or self.has_descendant(name)
 
-    @property
+    @cached_property
     def cuts(self) -> dict[str, frozenset[str]]:
         """Names below the apex that delegate (NS) or redirect their subtree (DNAME)."""
         return {
