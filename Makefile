@@ -12,7 +12,12 @@ PLAN_MD ?=
 # apply: PLAN=plan.json (or CHECKSUM=hex) applies only the reviewed plan
 PLAN ?=
 CHECKSUM ?=
+# bench: N= domains per backend. The full run (N=1000, the default) adds the scale runs
+# (10,000 zones) and the profile and updates BENCHMARKS.md; any other N is a quick run
+# written to artifacts/bench-n<N>.md. SCALE=1 / SCALE= and BENCH_OUT=FILE override.
 N ?= 1000
+SCALE ?= $(if $(filter 1000,$(N)),1)
+BENCH_OUT ?= $(if $(and $(filter 1000,$(N)),$(filter 1,$(SCALE))),BENCHMARKS.md,artifacts/bench-n$(N).md)
 # confirm/doctor: the embedded default's zone files are served by a local named
 CONFIRM_ARGS ?= $(if $(filter config/local.yaml,$(CONFIG)),--serve-local)
 
@@ -59,8 +64,8 @@ lint: $(STAMP) ## ruff and mypy
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
 
-bench: $(STAMP) ## benchmarks into BENCHMARKS.md (N= zones)
-	@$(BIN)/python -m bench.run --n $(N) --scale --profile --out BENCHMARKS.md
+bench: $(STAMP) ## benchmarks (N= zones; SCALE=1 adds the 10,000-zone runs; BENCH_OUT=)
+	@$(BIN)/python -m bench.run --n $(N) $(if $(filter 1,$(SCALE)),--scale --profile) --out $(BENCH_OUT)
 
 clean: ## remove live/ and .locks/
 	@rm -rf live .locks

@@ -30,11 +30,17 @@ plan + apply against the Cloudflare fake with a time-scaled rate limit.
 Results go to ``--out`` (markdown, replacing the block between the bench
 markers and keeping the rest of the file) and ``--json``. Progress of the
 benchmark itself goes to stderr. Every server started here is stopped here.
+
+Ctrl-C (SIGINT) or SIGTERM stops the run cleanly: the CLI run in flight gets
+SIGTERM (its process group, then SIGKILL after 5 s), every server started here is
+stopped, the temporary work directory is removed (one given with ``--workdir`` is
+kept), no report is written, and the exit code is 128 + the signal (130, 143).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import os
@@ -42,6 +48,7 @@ import platform
 import pstats
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -81,6 +88,89 @@ def say(text: str) -> None:
     print(f"bench: {text}", file=sys.stderr, flush=True)
 
 
+# -- interruption: stop children and servers, remove the work dir -----------------------
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: every server adapter built here and not stopped yet, and every CLI run in flight
+SERVERS: list[backends.Backend] = []
+CHILDREN: set[subprocess.Popen[bytes]] = set()
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM: a BaseException, so no ``except Exception`` takes it for a
+    failed backend; clean-up runs in the ``finally`` blocks on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_stop_signal(signum: int, _frame: object) -> None:
+    # once: a second Ctrl-C must not cut the clean-up short (it is bounded: 10 s per server)
+    for each in STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def catch_stop_signals() -> None:
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _on_stop_signal)
+
+
+def track(adapter: backends.Backend) -> backends.Backend:
+    """Remember a server adapter until it is stopped (``stop_servers`` stops the rest)."""
+    SERVERS.append(adapter)
+    return adapter
+
+
+def stop_server(adapter: backends.Backend) -> None:
+    try:
+        adapter.stop()
+    finally:
+        if adapter in SERVERS:
+            SERVERS.remove(adapter)
+
+
+def stop_servers() -> None:
+    """Stop every server still running; each stop is safe when it never started."""
+    for adapter in reversed(list(SERVERS)):
+        try:
+            stop_server(adapter)
+        except Exception as e:  # stop the others anyway
+            say(f"could not stop {adapter.id or 'a'} server: {type(e).__name__}: {e}")
+
+
+def end_child(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the CLI run's process group (it stops between zones and stops its own
+    named), SIGKILL to what is left after 5 s; reaped either way."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            break
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group's rest
+            os.killpg(proc.pid, signal.SIGKILL)
+        break
+    if proc.returncode is None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+    CHILDREN.discard(proc)
+
+
+def remove_workdir(root: Path) -> None:
+    """Remove ``root``; again after a moment if a dying child still wrote into it."""
+    for _ in range(3):
+        shutil.rmtree(root, ignore_errors=True)
+        if not root.exists():
+            return
+        time.sleep(0.5)
+    say(f"could not remove the work dir {root} completely")
+
+
 # -- measuring one subprocess ---------------------------------------------------------
 
 
@@ -111,15 +201,21 @@ def measure(
     stdout, stderr = logs / f"{label}.out", logs / f"{label}.err"
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         started = time.monotonic()
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err
-        )
+        proc = subprocess.Popen(  # its own process group: an interrupt ends all of it
+            argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            start_new_session=True,
+        )  # fmt: skip
+        CHILDREN.add(proc)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            end_child(proc)
+            raise
         finally:
             timer.cancel()
+        CHILDREN.discard(proc)
         wall = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Measure(
@@ -233,7 +329,7 @@ class Backend:
         if name == "cloudflare":  # the strict fake with a time-scaled account rate limit
             options = {"token": "bench-cloudflare-token", "rate_limit": (limit, window),
                        "proxied": gen.CF_PROXIED, "nodelay": True}  # fmt: skip
-        self.adapter = backends.create(name, work, **options)
+        self.adapter = track(backends.create(name, work, **options))
         self.config = self.adapter.config
         self.window, self.limit, self.budget = window, limit, budget
         # each measured Cloudflare run starts with an empty rate-limit window
@@ -251,7 +347,7 @@ class Backend:
         self.adapter.seed({d.zone: d.records for d in domains})
 
     def stop(self) -> None:
-        self.adapter.stop()
+        stop_server(self.adapter)
 
     def env(self) -> dict[str, str]:
         return self.adapter.env()
@@ -614,7 +710,7 @@ def scale_local(n: int, args, root: Path, env0: dict[str, str]) -> dict[str, Any
     for d in domains:
         live = work / "live" / f"{d.name}.zone"
         zones[d.zone] = (live if live.exists() else work / "examples/live" / live.name).read_text()
-    named = backends.create("bind", work)
+    named = track(backends.create("bind", work))
     assert isinstance(named, backends.Bind)
     try:
         began = time.monotonic()
@@ -622,7 +718,7 @@ def scale_local(n: int, args, root: Path, env0: dict[str, str]) -> dict[str, Any
         out["named_start_seconds"] = round(time.monotonic() - began, 2)
         confirmed = runner.confirm(["--nameserver", named.nameserver()])
     finally:
-        named.stop()
+        stop_server(named)
     out["confirm"] = phase_stats([confirmed], n)
     out["confirm"]["summary"] = confirm_summary(confirmed)
     errors = (out["confirm"]["summary"] or {}).get("error")
@@ -1073,10 +1169,32 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("--render needs --out")
         write_markdown(args.out, render_markdown(json.loads(args.render.read_text())))
         return 0
+    catch_stop_signals()
+    root = args.workdir or Path(tempfile.mkdtemp(prefix="autodiscover-bench-"))
+    try:
+        return run(args, argv, root)
+    except (Interrupted, KeyboardInterrupt) as e:
+        signum = e.signum if isinstance(e, Interrupted) else signal.SIGINT
+        kept = f"work dir {root} kept (--workdir)" if args.workdir else "work dir removed"
+        say(f"interrupted by {signal.Signals(signum).name}: every server stopped, {kept}, "
+            "no report written")  # fmt: skip
+        return 128 + signum
+    finally:
+        for each in STOP_SIGNALS:  # clean-up runs to the end
+            signal.signal(each, signal.SIG_IGN)
+        for proc in list(CHILDREN):
+            end_child(proc)
+        stop_servers()
+        if args.workdir is None:
+            remove_workdir(root)
+
+
+def run(args: argparse.Namespace, argv: list[str] | None, root: Path) -> int:
+    """Every benchmark the arguments ask for, in ``root``; the report unless interrupted."""
     started = time.time()
     load_start = os.getloadavg()[0]
-    root = args.workdir or Path(tempfile.mkdtemp(prefix="autodiscover-bench-"))
     root.mkdir(parents=True, exist_ok=True)
+    say(f"work dir {root}")
     env0 = base_env(root / "pycache")
     results: dict[str, Any] = {
         "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
@@ -1089,7 +1207,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale": {},
         "skipped": {},
     }
-    say(f"work dir {root}")
+    interrupted = False
     try:
         for name in args.backend_list:
             why = backends.available(name)
@@ -1115,18 +1233,22 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as e:
                     say(f"scale {key}: FAILED: {type(e).__name__}: {e}")
                     results["scale"][key] = {"n": n, "problems": [f"{type(e).__name__}: {e}"]}
+    except (Interrupted, KeyboardInterrupt):
+        interrupted = True  # partial results are no report
+        raise
     finally:
-        results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        results["duration_seconds"] = round(time.time() - started, 1)
-        results["load"] = [load_start, os.getloadavg()[0]]
-        results["targets"] = targets(results)
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        if args.out:
-            write_markdown(args.out, render_markdown(results))
-            say(f"report written to {args.out}")
-        if args.workdir is None:
-            shutil.rmtree(root, ignore_errors=True)
+        if not interrupted:
+            results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+            results["duration_seconds"] = round(time.time() - started, 1)
+            results["load"] = [load_start, os.getloadavg()[0]]
+            results["targets"] = targets(results)
+            if args.json:
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+            if args.out:
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                write_markdown(args.out, render_markdown(results))
+                say(f"report written to {args.out}")
     for row in results["targets"]:
         say(f"{'ok  ' if row['met'] else 'MISS'} {row['target']}: {row['measured']}")
     problems = [p for r in results["backends"].values() for p in r.get("problems", [])]

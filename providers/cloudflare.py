@@ -10,7 +10,10 @@ What octodns-cloudflare does that we change:
 - On 429 it sleeps a fixed 300 s and ignores ``Retry-After``; 401 is a bare
   HTTPError; connection errors are not retried. We retry a bounded number of
   times with exponential backoff, honour ``Retry-After`` (capped), and turn
-  401/403 into one clear authentication error.
+  401/403 into one clear authentication error. A refused connection or a host
+  name that does not resolve is not retried: the request was never sent and the
+  URL is wrong, so the run stops at once with one line naming the URL and
+  ``CLOUDFLARE_API_URL`` (:mod:`providers.core.unreachable`).
 - Its ``_extra_changes`` adds an Update whenever a record's ``comment`` or
   ``tags`` differ from the desired record (ours never carry them), one per
   differing attribute: a correct SRV with a comment and tags got two identical
@@ -56,6 +59,7 @@ from .core.errors import (
     connection_failure,
 )
 from .core.liveview import LiveViewMixin
+from .core.unreachable import ProviderUnreachableError, cannot_connect, never_connected, url_source
 
 #: Cloudflare's documented maximum records per batch on the Free plan.
 BATCH_LIMIT = 200
@@ -68,6 +72,9 @@ PROXIABLE_TYPES = frozenset({"A", "AAAA", "CNAME", "ALIAS"})
 BATCH_KINDS = ("deletes", "patches", "posts")
 #: Cloudflare's error code for a record id that does not exist (404).
 RECORD_MISSING = 81044
+#: where the API is unless the config says otherwise, and the variable that says so
+DEFAULT_API_URL = "https://api.cloudflare.com/client/v4"
+API_URL_VARIABLE = "CLOUDFLARE_API_URL"
 
 #: one record, batch operation or response body as the API writes it (JSON)
 Json = dict[str, Any]
@@ -204,6 +211,10 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 requests.ConnectionError,
                 requests.Timeout,
             ) as e:
+                if isinstance(e, requests.ConnectionError):
+                    reason = never_connected(e, self.api_url)
+                    if reason is not None:  # never sent: a wrong URL, retrying cannot help
+                        raise self.unreachable(reason) from e
                 attempt += 1
                 if method != "GET" and isinstance(e, requests.ConnectionError | requests.Timeout):
                     unanswered = True
@@ -220,6 +231,11 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                     "%s; retry %d/%d in %.1fs", _why(e), attempt, self.retry_count, wait
                 )
                 time.sleep(wait)
+
+    def unreachable(self, reason: str) -> ProviderUnreachableError:
+        """The one line for an API URL that refuses connections or does not resolve."""
+        source = url_source(self.api_url, [API_URL_VARIABLE], DEFAULT_API_URL)
+        return cannot_connect(self.id, self.api_url, source, reason)
 
     def _gave_up(
         self, method: str, path: str, attempts: int, error: Exception, unanswered: bool

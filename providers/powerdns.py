@@ -41,6 +41,10 @@ from requests import HTTPError
 
 from .core.errors import AutodiscoverError, ZoneMissingError, connection_failure
 from .core.liveview import LiveViewMixin, relative_name
+from .core.unreachable import cannot_connect, never_connected, url_source
+
+#: the variable config/octodns.yaml reads the API's base URL from
+API_URL_VARIABLE = "PDNS_API_URL"
 
 
 class PowerDnsAuthError(AutodiscoverError):
@@ -63,6 +67,8 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
                 f"provider {id}: PDNS_API_URL {api_url!r} is not an http(s) URL; "
                 "use e.g. http://127.0.0.1:8081"
             )
+        #: the base URL as configured, for errors that name it
+        self.api_url = str(api_url).strip().rstrip("/")
         kwargs.setdefault("enable_dynamic", False)  # else it probes GET /config and warns
         kwargs.setdefault("timeout", 10)
         super().__init__(
@@ -152,6 +158,7 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
         any other HTTP error it logs at ERROR level and re-raises, which printed
         a second error line; connection failures and timeouts surfaced as urllib3
         jargon. No retries: one request per zone and step, each within ``timeout``.
+        A refused connection or an unknown host names the URL and ``PDNS_API_URL``.
         """
         what = f"{method} {path}"
         left = "; run plan again to see what is left" if method != "GET" else ""
@@ -175,6 +182,10 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
                 f"no answer from {self.where} within {self.timeout}s to {what} (timeout){left}"
             ) from e
         except requests.ConnectionError as e:
+            reason = never_connected(e, self.api_url)
+            if reason is not None:  # nothing was sent: the URL is wrong or the server down
+                source = url_source(self.api_url, [API_URL_VARIABLE])
+                raise cannot_connect(self.id, self.api_url, source, reason) from e
             raise PowerDnsError(
                 f"cannot talk to {self.where} for {what} ({_connection_reason(e)}); check "
                 f"PDNS_API_URL and that the PowerDNS API is enabled{left}"

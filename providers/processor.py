@@ -22,7 +22,7 @@ from octodns.zone import Zone
 
 from .core.catalog import load_catalog
 from .core.declarations import Declaration, declaration_from_record
-from .core.errors import DeclarationError, UnsafePlanError, ZoneMissingError
+from .core.errors import AutodiscoverError, DeclarationError, UnsafePlanError, ZoneMissingError
 from .core.liveview import LiveZone
 from .core.policy import SHIELD_TEXT, ZoneAnalysis, analyze
 
@@ -59,7 +59,8 @@ class AutodiscoverPlan(Plan):
         if deletes > self.max_deletes:
             raise TooManyDeletes(
                 f"zone {self.desired.name}: {deletes} deletes exceed max_deletes "
-                f"{self.max_deletes}; review the plan, then apply with --force"
+                f"{self.max_deletes}; review the plan, then apply with --force-zone "
+                f"{self.desired.name.rstrip('.')}"
             )
         super().raise_if_unsafe()
 
@@ -171,6 +172,17 @@ class AutodiscoverProcessor(BaseProcessor):
             observer(target.id)
         if plan is None:
             return None
+        try:
+            return self._checked(plan, target)
+        except AutodiscoverError as e:
+            # plan.py isolates the zone (see LiveViewMixin.on_zone_error); octodns-sync stops
+            report = getattr(target, "on_zone_error", None)
+            if report is None:
+                raise
+            report(plan.desired.name, target.id, e)
+            return None
+
+    def _checked(self, plan: Plan, target: BaseProvider) -> AutodiscoverPlan:
         zone = plan.desired.name
         if plan.exists is False:
             raise ZoneMissingError(

@@ -30,7 +30,9 @@ What octodns-route53 (1.3.1) does that we change:
 
 botocore retries throttling and transient errors ("standard" mode: backoff
 capped at 20 s); what still fails is reported in one line naming the zone and
-what to do.
+what to do. A refused connection or an endpoint host that does not resolve is
+not retried (botocore would, for about 25 s): the run stops at once with one line
+naming the endpoint and ``AWS_ENDPOINT_URL_ROUTE_53`` (or ``AWS_ENDPOINT_URL``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from octodns_route53.record import Route53AliasRecord
 
 from .core.errors import AutodiscoverError, ZoneMissingError
 from .core.liveview import LiveViewMixin
+from .core.unreachable import cannot_connect, never_connected, url_source
 
 THROTTLED = {
     "Throttling",
@@ -73,6 +76,9 @@ ALIAS_TYPE = Route53AliasRecord._type
 ALIAS_TTL = 942942942
 #: how octodns-route53 names the sets of its own dynamic records
 DYNAMIC_PREFIX = "_octodns-"
+#: the variables botocore takes the Route53 endpoint from, the specific one first
+ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_ROUTE_53", "AWS_ENDPOINT_URL")
+DEFAULT_ENDPOINT = "https://route53.amazonaws.com"
 
 
 class Route53Error(AutodiscoverError):
@@ -163,6 +169,13 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         )
         #: names held by more than one hosted zone of the kind we manage
         self._r53_duplicates: set[str] = set()
+        # first among botocore's retry handlers, whatever the retry mode
+        service = self._conn.meta.service_model.service_id.hyphenize()
+        self._conn.meta.events.register_first(f"needs-retry.{service}", _no_retry_unreachable)
+
+    @property
+    def endpoint_url(self) -> str:
+        return str(self._conn.meta.endpoint_url)
 
     #: (name -> hosted zone id) as octodns-route53 caches it, None until listed
     _r53_zones: dict[str, str] | None
@@ -373,7 +386,25 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         except BotoCoreError as e:
             raise self._explain(plan.desired.name, "changing", e) from e
 
-    def _explain(self, zone: str, what: str, error: Exception) -> Route53Error:
+    def unreachable(self, error: BaseException) -> AutodiscoverError | None:
+        """The one line for an endpoint that refuses connections or does not resolve."""
+        reason = never_connected(error, self.endpoint_url)
+        if reason is None:
+            return None
+        source = url_source(self.endpoint_url, ENDPOINT_VARIABLES, DEFAULT_ENDPOINT)
+        return cannot_connect(self.id, self.endpoint_url, source, reason)
+
+    def list_zones(self) -> list[str]:
+        """Upstream's list (``import``), with an unreachable endpoint named in one line."""
+        try:
+            return list(super().list_zones())
+        except BotoCoreError as e:
+            raise self.unreachable(e) or e from e
+
+    def _explain(self, zone: str, what: str, error: Exception) -> AutodiscoverError:
+        unreachable = self.unreachable(error)
+        if unreachable is not None:  # nothing was sent: the endpoint is wrong or unreachable
+            return unreachable
         text = " ".join(str(error).split())
         if isinstance(error, ClientError):
             code = error.response.get("Error", {}).get("Code", "")
@@ -394,3 +425,13 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
         if what == "changing":
             text += "; run plan again to see what is left"
         return Route53Error(f"Route53 failed {what} zone {zone}: {text}")
+
+
+def _no_retry_unreachable(caught_exception: BaseException | None = None, **_: Any) -> None:
+    """botocore's ``needs-retry`` hook: a refused connection or unknown host is raised now.
+
+    The request never left the machine, so a retry meets the same wrong endpoint;
+    botocore's own handlers (registered after this one) decide about the rest.
+    """
+    if caught_exception is not None and never_connected(caught_exception) is not None:
+        raise caught_exception

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -151,14 +152,16 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
 
     @contextmanager
     def locked(self, zone_name: str) -> Iterator[None]:
-        """Hold an exclusive lock on one zone's file; a second writer waits, then gives up."""
+        """Hold an exclusive lock on the live directory while one zone's file is written; a
+        second writer waits, then gives up. The lock is on the directory itself, so no
+        lock file is left beside the zone files."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        lock_path = self.directory / f".{zone_name.rstrip('.')}.lock"
-        with open(lock_path, "w") as fh:
+        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
             deadline = time.monotonic() + LOCK_TIMEOUT
             while True:
                 try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError as e:
                     if time.monotonic() > deadline:
@@ -170,7 +173,9 @@ class ZoneFileProvider(LiveViewMixin, BaseProvider):
             try:
                 yield
             finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
 
 def _change(change: RecordChange) -> Change:

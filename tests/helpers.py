@@ -54,6 +54,11 @@ def srv_zone_yaml(subs: list[str], policy: str = "remove", platform: str = "exch
     return body
 
 
+def quiet(command: str) -> tuple[str, ...]:
+    """``--quiet`` where it only silences progress: apply's also silences its per-zone lines."""
+    return () if command == "apply" else ("--quiet",)
+
+
 def run_cli(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300):
     """Run plan.py as a user would, in ``cwd``."""
     full_env = dict(os.environ)

@@ -18,7 +18,7 @@ def live_files(ws: Path) -> dict[str, bytes]:
 def test_a_retry_of_an_applied_reviewed_plan_exits_0_and_writes_nothing(workspace: Path):
     planned = run_cli("plan", "--format", "json", "--save-json", "plan.json", cwd=workspace)
     assert planned.returncode == 0, planned.stderr
-    first = run_cli("apply", "--plan", "plan.json", "--quiet", cwd=workspace)
+    first = run_cli("apply", "--plan", "plan.json", cwd=workspace)
     assert first.returncode == 0, first.stderr
     assert "applied contoso.com." in first.stdout
     before = live_files(workspace)

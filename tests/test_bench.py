@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
+from pathlib import Path
 
 import dns.zone
+import pytest
 import yaml
 
 from bench import generate as gen
@@ -152,3 +156,96 @@ def test_quick_benchmark_reports_every_field(tmp_path):
         assert heading in text, heading
     assert "| local | plan |" in text
     assert "| local | baseline |" in text
+
+
+# -------------------------------------------------------- interrupted: nothing left behind
+
+
+def _processes() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, command line, cwd) of every process we may read."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rpartition(")")[2].split()[1])
+            state = stat.rpartition(")")[2].split()[0]
+            if state == "Z":  # exited, waiting to be reaped: gone for our purpose
+                continue
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(entry / "cwd")
+        except (OSError, IndexError, ValueError):
+            continue
+        found[int(entry.name)] = (ppid, cmdline, cwd)
+    return found
+
+
+def _descendants(pid: int) -> dict[int, tuple[str, str]]:
+    procs = _processes()
+    out: dict[int, tuple[str, str]] = {}
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, cmdline, cwd) in procs.items():
+            if ppid == parent and child not in out:
+                out[child] = (cmdline, cwd)
+                todo.append(child)
+    return out
+
+
+def _using(workdir: Path) -> dict[int, str]:
+    """Processes whose command line or working directory is in ``workdir``."""
+    where = str(workdir)
+    return {pid: cmd for pid, (_, cmd, cwd) in _processes().items() if where in cmd or where in cwd}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupted_benchmark_stops_everything_and_removes_its_work_dir(tmp_path, signum):
+    """Ctrl-C (SIGINT) or SIGTERM while a server and a CLI run are up: the benchmark exits
+    128 + signal, its work directory is gone, no process it started is left, and the
+    report file is not touched."""
+    names = _backends()
+    server = "bind" in names  # a real named to leave behind, where installed
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    report = tmp_path / "BENCHMARKS.md"
+    report.write_text("committed results\n")
+    argv = [PYTHON, "-m", "bench.run", "--n", "20", "--repeat", "3",
+            "--backends", "bind" if server else "local", "--out", str(report)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "REQUIRE_SERVERS"}
+    env["TMPDIR"] = str(tmp)  # the temporary work directory lands here
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        seen: dict[int, tuple[str, str]] = {}
+        while True:  # a server (named) and a CLI run (cwd in the work dir) both running
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "the benchmark never got that far"
+            work = next(tmp.glob("autodiscover-bench-*"), None)
+            if work is not None:
+                seen = _descendants(proc.pid)
+                named = any(cmd.split(" ")[0].endswith("named") and str(work) in cmd
+                            for cmd, _ in seen.values())  # fmt: skip
+                cli = any("plan.py" in cmd and cwd.startswith(str(work))
+                          for cmd, cwd in seen.values())  # fmt: skip
+                if cli and (named or not server):
+                    break
+            time.sleep(0.02)
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signum, stderr[-3000:]
+    assert f"interrupted by {signal.Signals(signum).name}" in stderr, stderr[-3000:]
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert not work.exists(), list(work.rglob("*"))[:20]
+    assert list(tmp.iterdir()) == []
+    deadline = time.monotonic() + 10  # orphans are reaped by init: give it a moment
+    while (left := {p: c for p, (c, _) in seen.items() if p in _processes()}) or _using(work):
+        assert time.monotonic() < deadline, (left, _using(work))
+        time.sleep(0.1)
+    assert report.read_text() == "committed results\n", "an interrupted run wrote its report"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import run_cli
+from tests.helpers import quiet, run_cli
 from tests.provider_cases import EXPECTED, SRV_NAME, SRV_VALUE, TOUCHED, ZONES, records_for
 from tests.servers.backends import Cloudflare, Seed
 from tests.servers.fixtures import *  # noqa: F403
@@ -47,7 +47,7 @@ def declare(ws: Path, zones: list[str]) -> None:
 
 def cli(ws: Path, cf: Cloudflare, command: str, *args: str):
     extra = ("--format", "json") if command == "plan" else ()
-    out = run_cli(command, "--config", CONFIG, "--quiet", *extra, *args, cwd=ws, env=cf.env())
+    out = run_cli(command, "--config", CONFIG, *quiet(command), *extra, *args, cwd=ws, env=cf.env())
     assert "Traceback" not in out.stderr, out.stderr
     return out
 

@@ -32,7 +32,7 @@ from providers.cloudflare import CloudflareProvider
 from providers.core.errors import UnsafePlanError
 from providers.planner.engine import Engine
 from tests.fakes.cloudflare_api import FakeCloudflare, record_fields
-from tests.helpers import run_cli
+from tests.helpers import quiet, run_cli
 
 CONFIG = "config/octodns.yaml"
 ZONE = "example.com."
@@ -104,7 +104,9 @@ def seed_uri(fake: FakeCloudflare, zone: str = ZONE) -> str:
 
 def cli(ws: Path, fake: FakeCloudflare, command: str, *args: str):
     extra = ("--format", "json") if command == "plan" else ()
-    return run_cli(command, "--config", CONFIG, "--quiet", *extra, *args, cwd=ws, env=env(fake))
+    return run_cli(
+        command, "--config", CONFIG, *quiet(command), *extra, *args, cwd=ws, env=env(fake)
+    )
 
 
 def plan_changes(ws: Path, fake: FakeCloudflare) -> dict[str, set[tuple[str, str, str]]]:

@@ -29,8 +29,8 @@ from tests.servers.fixtures import require_binary
 EX2016 = "exchange.emailservice.io."
 SRV_VALUE = f"0 0 443 {EX2016}"
 SRV_OK = f"_autodiscover._tcp 3600 IN SRV {SRV_VALUE}"
-NS_KEYS = {"name", "address", "status", "srv", "conflicts", "error"}
-ZONE_KEYS = {"domain", "zone", "status", "expected", "nameservers"}
+NS_KEYS = {"name", "address", "status", "srv", "ttl", "serial", "conflicts", "error"}
+ZONE_KEYS = {"domain", "zone", "status", "expected", "expected_ttl", "newest_serial", "nameservers"}
 
 
 def plan_cmd(*args: str) -> list[str]:

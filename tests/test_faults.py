@@ -960,45 +960,133 @@ def closed_url() -> str:
     return f"http://127.0.0.1:{free_port()}"
 
 
-#: provider-side bad input that test_providers_e2e.py does not cover yet (it has the
-#: missing environment variable, wrong or malformed TSIG secret, Cloudflare 401/403,
-#: PowerDNS 401 and the zone missing at each provider); BIND unreachable is above.
-PROVIDER_CASES = {
-    "cloudflare-unreachable": (
-        "cloudflare",
-        lambda: {"CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_API_URL": closed_url() + "/client/v4"},
-        ["Cloudflare GET /zones failed 4 time(s)", "connection refused", "retries exhausted"],
-    ),
-    "powerdns-unreachable": (
-        "powerdns",
-        lambda: {"PDNS_API_URL": closed_url(), "PDNS_API_KEY": "k"},
-        ["cannot talk to PowerDNS at http://127.0.0.1:", "zones/example.com.",
-         "connection refused", "check PDNS_API_URL"],
-    ),
-    "route53-unreachable": (
-        "route53",
-        lambda: {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s",
-                 "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL_ROUTE_53": closed_url(),
-                 "AWS_ENDPOINT_URL": closed_url()},
-        ["Route53 failed reading zone example.com.: EndpointConnectionError: Could not "
-         "connect to the endpoint URL"],
-    ),
+#: provider -> (the variable its base URL comes from, the URL's path, the other variables)
+URL_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "cloudflare": ("CLOUDFLARE_API_URL", "/client/v4", {"CLOUDFLARE_API_TOKEN": "t"}),
+    "powerdns": ("PDNS_API_URL", "", {"PDNS_API_KEY": "k"}),
+    "route53": ("AWS_ENDPOINT_URL_ROUTE_53", "", {
+        "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": closed_url(),  # the specific variable wins: it is the one named
+    }),
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case", sorted(PROVIDER_CASES))
-def test_unreachable_provider_is_one_line_in_bounded_time(ws, case, monkeypatch):
-    provider, make_env, words = PROVIDER_CASES[case]
-    declare(ws, provider, ["example.com."])
+@pytest.fixture
+def no_aws_profile(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    env = make_env()
+
+
+def url_env(provider: str, base: str) -> tuple[dict[str, str], str, str]:
+    """The provider's environment with its base URL at ``base``: (env, URL, variable)."""
+    variable, path, others = URL_CASES[provider]
+    url = base + path
+    return {**others, variable: url}, url, variable
+
+
+@pytest.mark.usefixtures("no_aws_profile")
+@pytest.mark.parametrize("provider", sorted(URL_CASES))
+def test_refused_url_is_named_with_its_variable_and_not_retried(ws, provider):
+    """A URL where nothing listens: plan and apply stop with one line naming the URL and
+    the variable it came from, exit 1, nothing applied, no retry warnings."""
+    declare(ws, provider, ["example.com."])
+    env, url, variable = url_env(provider, closed_url())
     for command in ("plan", "apply"):
         out = cli(ws, env, command)
         assert out.returncode == 1, out.stdout + out.stderr
         line = one_error_line(out.stderr)
-        for word in words:
-            assert word in line, line
-        assert "applied" not in out.stdout
+        expected = (
+            f"provider {provider}: cannot connect to {url} ({variable}): connection refused; "
+            "check the URL"
+        )
+        assert expected in line, line
+        assert "retry" not in out.stderr, out.stderr
+        assert not re.search(r"^applied ", out.stdout, re.M), out.stdout
+
+
+@pytest.mark.usefixtures("no_aws_profile")
+@pytest.mark.parametrize("provider", sorted(URL_CASES))
+def test_unknown_host_is_named_with_its_variable_and_not_retried(ws, provider):
+    """A typo'd host (``.invalid`` never resolves, RFC 6761): one line naming URL, variable
+    and host; no retry."""
+    declare(ws, provider, ["example.com."])
+    host = f"{provider}-api.example.invalid"
+    env, url, variable = url_env(provider, f"http://{host}:8081")
+    out = cli(ws, env, "plan")
+    assert out.returncode == 1, out.stdout + out.stderr
+    line = one_error_line(out.stderr)
+    # "unknown host" (NXDOMAIN); "cannot resolve host ... (...)" where no DNS answers at all
+    pattern = (
+        rf"provider {provider}: cannot connect to {re.escape(url)} \({variable}\): "
+        rf"(unknown host|cannot resolve host) {re.escape(host)}( \([^)]*\))?; check the URL"
+    )
+    assert re.search(pattern, line), line
+    assert "retry" not in out.stderr, out.stderr
+
+
+@pytest.mark.usefixtures("no_aws_profile")
+@pytest.mark.parametrize("provider", sorted(URL_CASES))
+def test_refused_url_gets_one_connection_attempt(ws, provider):
+    """Counted from urllib3's own log of each new connection (``--debug``): one attempt for
+    the one zone, where Cloudflare made 1 + retry_count and botocore 11 before."""
+    declare(ws, provider, ["example.com."])
+    port = free_port()
+    env, _, _ = url_env(provider, f"http://127.0.0.1:{port}")
+    out = run_cli(
+        "plan", "--config", CONFIG, "--quiet", "--debug", cwd=ws, env=env, timeout=HANG_GUARD
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    attempts = re.findall(
+        rf"Starting new HTTP connection \(\d+\): 127\.0\.0\.1:{port}$", out.stderr, re.M
+    )
+    assert len(attempts) == 1, out.stderr
+
+
+class ClosingListener:
+    """A TCP port that accepts each connection and closes it at once, counting them: the
+    connection is made, the request gets no answer (a transient fault, unlike a refusal)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.accepted = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> ClosingListener:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+        self.thread.join(5)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+
+@pytest.mark.usefixtures("no_aws_profile")
+@pytest.mark.parametrize(
+    ("provider", "attempts"),
+    [("cloudflare", CF_RETRIES + 1), ("route53", R53_RETRIES + 1), ("powerdns", 1)],
+)
+def test_connection_closed_without_answer_keeps_its_bounded_retries(ws, provider, attempts):
+    """Only a refusal or an unknown host stops at once: a server that takes the connection
+    and drops it is retried as before (Cloudflare retry_count, botocore's attempts;
+    PowerDNS never retries), then reported in one line."""
+    declare(ws, provider, ["example.com."])
+    with ClosingListener() as listener:
+        env, _, _ = url_env(provider, listener.url)
+        out = cli(ws, env, "plan")
+    assert out.returncode == 1, out.stdout + out.stderr
+    line = one_error_line(out.stderr)
+    assert "cannot connect to" not in line, line
+    assert listener.accepted == attempts, out.stderr
 
 
 def test_powerdns_403_and_500_while_planning_write_nothing(pdns, ws):

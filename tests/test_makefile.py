@@ -39,3 +39,27 @@ def test_example_outputs_named_in_the_readme_are_ignored_by_git():
     ignored = (ROOT / ".gitignore").read_text().split()
     for name in ("plan.json", "plan.md", "outlook.reg", "status.html"):
         assert f"/{name}" in ignored, name
+
+
+def bench_command(*args: str) -> str:
+    """The benchmark command `make bench ARGS` runs (make -n: printed, not run)."""
+    out = make("-n", "bench", *args)
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stdout.splitlines() if "-m bench.run" in line]
+    assert len(lines) == 1, out.stdout
+    return " ".join(lines[0].split())
+
+
+def test_make_bench_small_n_is_quick_and_leaves_benchmarks_md_alone():
+    """The full run (the default N=1000) keeps its scale runs and profile and updates
+    BENCHMARKS.md; a small N skips them and writes to artifacts/ unless asked."""
+    full = bench_command()
+    assert full.endswith("-m bench.run --n 1000 --scale --profile --out BENCHMARKS.md"), full
+    quick = bench_command("N=50")
+    assert quick.endswith("-m bench.run --n 50 --out artifacts/bench-n50.md"), quick
+    scaled = bench_command("N=50", "SCALE=1")
+    assert scaled.endswith("--n 50 --scale --profile --out artifacts/bench-n50.md"), scaled
+    assert bench_command("SCALE=").endswith("--n 1000 --out artifacts/bench-n1000.md")
+    asked = bench_command("N=50", "BENCH_OUT=BENCHMARKS.md")
+    assert asked.endswith("--n 50 --out BENCHMARKS.md"), asked
+    assert "/artifacts/" in (ROOT / ".gitignore").read_text().split()

@@ -62,7 +62,7 @@ def planned(report: dict) -> set[tuple[str, str, str]]:
 
 
 def apply_ok(ws: Path, *args: str, env: dict | None = None) -> None:
-    out = run_cli("apply", "--quiet", *args, cwd=ws, env=env)
+    out = run_cli("apply", *args, cwd=ws, env=env)
     assert out.returncode == 0, out.stderr
 
 

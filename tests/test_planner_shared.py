@@ -125,7 +125,7 @@ def test_pruned_config_for_named_providers_has_only_them_and_no_zones(tmp_path: 
         }
     finally:
         pruned.unlink()
-    with pytest.raises(ConfigError, match=r"^provider a needs environment variable A_TOKEN to"):
+    with pytest.raises(ConfigError, match=r"^provider a needs environment variable\(s\) A_TOKEN"):
         run.check_environment(["a"], purpose="to list its zones")
 
 

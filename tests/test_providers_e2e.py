@@ -22,7 +22,7 @@ import dns.rdatatype
 import pytest
 
 from tests.fakes.cloudflare_api import FakeCloudflare
-from tests.helpers import one_error_line, run_cli
+from tests.helpers import one_error_line, quiet, run_cli
 from tests.provider_cases import (
     EXPECTED,
     MISSING_ZONE,
@@ -82,7 +82,7 @@ def declare(ws: Path, provider: str, zones: list[str]) -> None:
 
 def cli(ws: Path, env: dict[str, str], command: str, *args: str):
     extra = ("--format", "json") if command == "plan" else ()
-    return run_cli(command, "--config", CONFIG, "--quiet", *extra, *args, cwd=ws, env=env)
+    return run_cli(command, "--config", CONFIG, *quiet(command), *extra, *args, cwd=ws, env=env)
 
 
 def plan_report(ws: Path, env: dict[str, str], *args: str) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import one_error_line, run_cli
+from tests.helpers import one_error_line, quiet, run_cli
 from tests.provider_cases import (
     CONFLICTS,
     EXPECTED,
@@ -63,7 +63,7 @@ def declare(ws: Path, zones: list[str]) -> None:
 
 
 def cli(ws: Path, env: dict[str, str], command: str, *args: str):
-    return run_cli(command, "--config", CONFIG, "--quiet", *args, cwd=ws, env=env)
+    return run_cli(command, "--config", CONFIG, *quiet(command), *args, cwd=ws, env=env)
 
 
 def plan_json(ws: Path, env: dict[str, str], *zones: str) -> dict:

@@ -59,7 +59,7 @@ def test_apply_of_one_shard_applies_only_its_zones(workspace: Path):
     assert changing_second, "pick a shard split with changes on both sides"
     assert live_files(workspace) == {}, "a fresh clone has no live/ files"
 
-    out = run_cli("apply", "--config", CONFIG, "--quiet", "--shard", "1/2", cwd=workspace)
+    out = run_cli("apply", "--config", CONFIG, "--shard", "1/2", cwd=workspace)
     assert out.returncode == 0, out.stderr
     applied = {line.split()[1] for line in out.stdout.splitlines() if line.startswith("applied ")}
     assert applied == changing_first

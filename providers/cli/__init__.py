@@ -9,15 +9,20 @@ the default config, common options, argument types) is in :mod:`.options`.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 import warnings
+from pathlib import Path
 
-from . import add, apply, confirm, doctor, import_, plan, report, validate
+from ..core.errors import Problems
+from ..core.layout import repository_of
+from ..planner.interrupts import STOP, Interrupted
+from . import add, apply, confirm, doctor, import_, list_, plan, report, validate
 from .options import EPILOG, EXIT_ERROR, Parser, UsageError, add_debug
 
 #: in the order --help lists them
-COMMANDS = (plan, apply, validate, add, confirm, doctor, import_, report)
+COMMANDS = (plan, apply, validate, add, list_, confirm, doctor, import_, report)
 
 
 def build_parser(command: str | None = None) -> Parser:
@@ -81,6 +86,31 @@ def describe(error: BaseException) -> str:
     return describe_error(error)
 
 
+#: options naming the user's own files: relative to where the user is, not the repository
+USER_PATHS = ("output", "save_json", "save_markdown", "plan", "html", "json", "csv", "outlook_reg")
+
+
+def enter_repository(args) -> None:
+    """Run in the repository that holds ``--config``: the paths in a config (zones/,
+    live/, the catalog) and ``.env`` are relative to it, so ``--config
+    /abs/repo/config/local.yaml`` works from any directory. The user's own file
+    options are made absolute first. ``.env`` there is read without overriding
+    variables already set."""
+    config = getattr(args, "config", None)
+    root = repository_of(Path(config)) if config else None
+    if config and root is not None and root != Path.cwd().resolve():
+        for name in USER_PATHS:
+            value = getattr(args, name, None)
+            if isinstance(value, str):
+                setattr(args, name, os.path.abspath(value))
+        args.config = str(Path(config).resolve().relative_to(root))
+        os.chdir(root)
+    if Path(".env").is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(".env", override=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
@@ -92,10 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     debug = getattr(args, "debug", False)
     _setup_logging(debug)
+    STOP.install()
     try:
+        enter_repository(args)
         return args.func(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+    except (Interrupted, KeyboardInterrupt) as e:
+        code = e.exit_code if isinstance(e, Interrupted) else 130
+        print(f"error: interrupted ({e or 'SIGINT'}); nothing more was done", file=sys.stderr)
+        return code
+    except Problems as e:  # several files: one line each, then the count
+        for line in e.lines:
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as e:  # every failure becomes one line; --debug shows where
         if debug:

@@ -8,7 +8,8 @@ import re
 import sys
 from pathlib import Path
 
-from .options import EXIT_ERROR, EXIT_OK, UsageError, add_common, add_quiet
+from .options import EXIT_ERROR, EXIT_OK, UsageError, add_common, add_force
+from .plan import refused_line
 
 NAME = "apply"
 
@@ -21,13 +22,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
     p.add_argument("--checksum", metavar="HEX", help="apply only if the plan has this checksum")
     p.add_argument("--plan", metavar="FILE", help="reviewed plan JSON: apply only if unchanged")
-    p.add_argument("--force", action="store_true", help="allow more deletes than max_deletes")
-    add_quiet(p)
+    add_force(p)
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress and no line per applied zone; the tally stays")  # fmt: skip
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..planner.engine import Engine
+    from ..planner.interrupts import STOP
     from ..planner.render import render_text
 
     if args.plan and args.checksum:
@@ -37,8 +40,8 @@ def run(args) -> int:
         expected = _well_formed(expected, f"{args.plan}: its checksum" if args.plan else None)
     engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
     with engine.apply_lock():
-        result = engine.plan()
-        print(render_text(result.report), end="")
+        result = engine.plan(force=args.force, force_zones=args.force_zone)
+        print(render_text(result.report, changes_only=args.quiet), end="")
         if expected and expected != result.report["checksum"]:
             if not result.report["summary"]["zones_with_changes"]:
                 # a CI retry after the reviewed plan landed: nothing is left to do
@@ -46,7 +49,7 @@ def run(args) -> int:
                     f"Nothing to apply: live DNS already matches the zone files (the reviewed "
                     f"plan {expected[:12]}... is live or no longer needed)."
                 )
-                return EXIT_OK
+                return EXIT_ERROR if result.refused else EXIT_OK
             print(
                 f"error: the plan changed since it was reviewed: reviewed checksum {expected}, "
                 f"current {result.report['checksum']}; nothing written. Review the plan above "
@@ -54,24 +57,51 @@ def run(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_ERROR
-        engine.check_safe(result, force=args.force)
-        outcomes = engine.apply(result)
+
+        def show(o) -> None:
+            if o.error:
+                print(f"FAILED  {o.zone} at {o.target}: {o.error}", file=sys.stderr, flush=True)
+            elif not args.quiet:
+                print(f"applied {o.zone} at {o.target}: {o.changes} change(s)", flush=True)
+
+        with STOP.deferred() as stop:
+            outcomes = engine.apply(result, stop, report=show)
+    return _tally(result, outcomes, stop, args.quiet)
+
+
+def _tally(result, outcomes: list, stop, quiet: bool) -> int:
+    """The closing lines of every apply: what was applied, failed, refused, not started."""
+    applied = [o for o in outcomes if not o.error]
     failed = [o for o in outcomes if o.error]
-    for o in outcomes:
-        if o.error:
-            print(f"FAILED  {o.zone} at {o.target}: {o.error}", file=sys.stderr)
-        else:
-            print(f"applied {o.zone} at {o.target}: {o.changes} change(s)")
-    if not outcomes:
-        print("Nothing to apply: live DNS already matches the zone files.")
+    done = {o.zone for o in outcomes}
+    left = [plan.desired.name for _t, plan in result.plans if plan.desired.name not in done]
+    if stop.received:
+        if quiet:  # the per-zone lines were silenced: the list is what the user needs now
+            for o in applied:
+                print(f"applied {o.zone} at {o.target}: {o.changes} change(s)")
+        for zone in left:
+            print(f"not applied {zone} (interrupted)")
+    changes = sum(o.changes for o in applied)
+    print(
+        f"Tally: {len(applied)} zone(s) applied ({changes} change(s)), {len(failed)} failed, "
+        f"{len(result.refused)} refused, {len(left)} not started."
+    )
+    if stop.received:
+        print(
+            f"error: interrupted by {stop.name}: stopped after {len(outcomes)} of "
+            f"{len(result.plans)} zone(s), none half-applied; run plan again to see what is left",
+            file=sys.stderr,
+        )
+        return stop.exit_code
     if failed:
         print(
             f"error: {len(failed)} of {len(outcomes)} zone(s) failed; the others were applied. "
             "Run plan again: it shows what is left.",
             file=sys.stderr,
         )
-        return EXIT_ERROR
-    return EXIT_OK
+    if result.refused:
+        print(refused_line(result.refused, "apply"), file=sys.stderr)
+    return EXIT_ERROR if failed or result.refused else EXIT_OK
 
 
 def _well_formed(checksum: str, where: str | None) -> str:

@@ -37,9 +37,17 @@ def add_common(
     )
     add_debug(p, default=argparse.SUPPRESS)
     if zones:
-        p.add_argument("zones", nargs="*", metavar="ZONE", help="only these zones")
+        p.add_argument("zones", nargs="*", metavar="ZONE",
+                       help="only these zones or email domains")  # fmt: skip
         p.add_argument("--shard", metavar="I/N", type=shard_arg,
                        help="only shard I of N (by zone-name hash)")  # fmt: skip
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true",
+                   help="lift the unsafe-plan guards (max_deletes) for every zone")  # fmt: skip
+    p.add_argument("--force-zone", action="append", default=[], metavar="ZONE",
+                   help="lift them for this zone only (repeatable)")  # fmt: skip
 
 
 def add_quiet(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from .options import EXIT_OK, EXIT_PENDING, add_common, add_format, add_quiet
+from .options import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PENDING,
+    UsageError,
+    add_common,
+    add_force,
+    add_format,
+    add_quiet,
+)
 
 NAME = "plan"
 
@@ -17,39 +26,56 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
-    add_format(p, "markdown", "json")
+    add_format(p, "summary", "markdown", "json")
+    p.add_argument("--changes-only", action="store_true",
+                   help="text: list only zones with changes or refused")  # fmt: skip
     p.add_argument("--output", metavar="FILE", help="write the plan to FILE instead of stdout")
     p.add_argument("--save-json", metavar="FILE", help="also write the JSON plan to FILE")
     p.add_argument("--save-markdown", metavar="FILE", help="also write the markdown plan to FILE")
     p.add_argument("--detailed-exitcode", action="store_true",
-                   help="exit 2 when changes are pending, 0 when none")  # fmt: skip
-    p.add_argument("--force", action="store_true", help="do not fail on unsafe plans")
+                   help="exit 2 when changes are pending, 0 when none (1: error or a "
+                   "refused zone)")  # fmt: skip
+    add_force(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from ..planner.engine import Engine
-    from ..planner.render import render_json, render_markdown, render_text
+    from ..planner.render import render_json, render_markdown, render_summary, render_text
 
+    if args.changes_only and args.format != "text":
+        raise UsageError("--changes-only is for --format text (summary lists only changes)")
     engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
-    result = engine.plan()
+    result = engine.plan(force=args.force, force_zones=args.force_zone)
     report = result.report
     if args.format == "json":
         text = render_json(report)
     elif args.format == "markdown":
         text = render_markdown(report)
+    elif args.format == "summary":
+        text = render_summary(report)
     else:
-        text = render_text(report)
+        text = render_text(report, changes_only=args.changes_only)
     _emit(text, args.output)
     if args.save_json:
         Path(args.save_json).write_text(render_json(report))
     if args.save_markdown:
         Path(args.save_markdown).write_text(render_markdown(report))
-    engine.check_safe(result, force=args.force)
+    if result.refused:
+        print(refused_line(result.refused, "plan"), file=sys.stderr)
+        return EXIT_ERROR
     if args.detailed_exitcode and report["summary"]["zones_with_changes"]:
         return EXIT_PENDING
     return EXIT_OK
+
+
+def refused_line(refused: dict[str, str], command: str) -> str:
+    """The closing error line of a run with refused zones, with each zone's reason."""
+    zones = "; ".join(f"{zone.rstrip('.')}: {why}" for zone, why in sorted(refused.items())[:3])
+    more = f"; and {len(refused) - 3} more (see the plan)" if len(refused) > 3 else ""
+    after = "the other zones were applied" if command == "apply" else "the other zones are planned"
+    return f"error: {len(refused)} zone(s) refused ({zones}{more}); {after}"
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -19,6 +19,21 @@ class AutodiscoverError(ProcessorException):
     """Base class: the message is one line that says what is wrong and what to do."""
 
 
+class Problems(AutodiscoverError):
+    """Independent problems (every bad file of a run): one line each, then a count if several."""
+
+    def __init__(self, problems: list[str], outcome: str) -> None:
+        self.problems = problems
+        self.outcome = outcome
+        super().__init__("\n".join(problems))
+
+    @property
+    def lines(self) -> list[str]:
+        if len(self.problems) == 1:
+            return list(self.problems)
+        return [*self.problems, f"{len(self.problems)} {self.outcome}"]
+
+
 class DeclarationError(AutodiscoverError):
     """A zone file declares something the policy refuses."""
 

@@ -15,7 +15,7 @@ is the apex, ``'*'`` a wildcard, ``'x.autodiscover'`` a name below autodiscover.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from .errors import UnsafePlanError
 
 if TYPE_CHECKING:
     from octodns.provider.plan import Plan
+    from octodns.zone import Zone
 
 #: types whose presence below the apex ends the zone (delegation) or hides the
 #: names below the owner (DNAME, RFC 6672): nothing at or below them is ours
@@ -124,6 +125,19 @@ class LiveViewMixin:
         Raises KeyError when the zone was never populated by this provider.
         """
         return self.__dict__.get("_live_views", {})[zone_name]
+
+    #: plan.py sets this to report one zone's failure (``zone, provider id, error``) and go on
+    #: with the next zone; plain octodns-sync leaves it unset, so a failure stops the run
+    on_zone_error: Callable[[str, str, Exception], None] | None = None
+
+    def plan(self, desired: Zone, *args: Any, **kwargs: Any) -> Plan | None:
+        try:
+            return super().plan(desired, *args, **kwargs)  # type: ignore[misc]
+        except Exception as e:
+            if self.on_zone_error is None:
+                raise
+            self.on_zone_error(desired.name, getattr(self, "id", "?"), e)
+            return None
 
     def apply(self, plan: Plan) -> Any:
         if not getattr(plan, "autodiscover_analysed", False):

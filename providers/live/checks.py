@@ -128,7 +128,10 @@ def render_text(results: list[DomainResult], totals: dict) -> str:
     for r in results:
         platform = r.declared.declaration.platform_name
         lines.append(f"{r.domain} ({r.zone}, {platform}): {r.status.upper()}")
-        lines.append(f"  expected  _autodiscover._tcp.{r.domain}. SRV {', '.join(r.expected)}")
+        expected = f"  expected  _autodiscover._tcp.{r.domain}. {r.ttl} SRV {', '.join(r.expected)}"
+        if r.newest_serial is not None and any(o.newer for o in r.observations):
+            expected += f"; newest SOA serial {r.newest_serial}"
+        lines.append(expected)
         for o in r.observations:
             lines.append(f"  {o.status:<9} {o.server.label}: {describe_obs(o)}")
         lines.append(f"  -> {r.message}")

@@ -12,15 +12,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
 from ..core.catalog import Catalog
+from ..core.declarations import srv_text
 from ..core.declared import Declared
 from .checks import check
 from .nameservers import LiveDns
-from .observe import Observation
+from .observe import Observation, srv_value
 from .queries import QueryFailed, Server, Settings, ask
 from .servers import fqdn, rrsets
 from .verdicts import DomainResult
@@ -144,6 +146,53 @@ class TargetChecker:
             f"{target} does not resolve ({word} from {who}): Outlook has nowhere to go",
         )
 
+    def follow_srv(self, target: str, zone: str, authority: Server) -> tuple[str, list[dict], str]:
+        """Follow a CNAME at the SRV name to the SRV records it leads to, as resolvers and
+        Outlook do: ('ok', values, where they were found) or ('problem' | 'unknown', [], why).
+
+        Names inside the zone are asked at its nameserver, others through the resolver.
+        """
+        name = fqdn(target)
+        seen: set[dns.name.Name] = set()
+        while name not in seen and len(seen) < 8:
+            seen.add(name)
+            recursion = not name.is_subdomain(fqdn(zone))
+            server: Server | None = self.server if recursion else authority
+            if server is None or (recursion and self.offline):
+                return "unknown", [], f"could not follow it to {name}: {self.offline}"
+            if recursion:
+                who = f"{'the system resolver' if self.system else 'resolver'} {server.address}"
+            else:
+                who = f"nameserver {authority.label}"
+            try:
+                response = ask(server, name, dns.rdatatype.SRV, self.settings, recursion=recursion)
+            except QueryFailed as e:
+                return "unknown", [], f"could not follow it to {name} ({e})"
+            rcode = response.rcode()
+            if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                answered = f"{who} answered {name} with {dns.rcode.to_text(rcode)}"
+                return "unknown", [], f"could not follow it: {answered}"
+            end = name
+            for _ in range(8):  # the chain as the answer carries it (RFC 1034 4.3.2)
+                cname = rrsets(response, end, [dns.rdatatype.CNAME])
+                if not cname:
+                    break
+                end = cname[0][0].target
+            srv = rrsets(response, end, [dns.rdatatype.SRV])
+            if srv:
+                return "ok", [srv_value(rd) for rd in srv[0]], f"at {end} from {who}"
+            if end != name and rcode == dns.rcode.NOERROR and not recursion:
+                name = end  # a CNAME out of the zone: ask where that name lives
+                continue
+            if recursion and not self._has_internet():
+                self.offline = (
+                    f"{who} cannot resolve the root zone: no view of public DNS from here"
+                )
+                return "unknown", [], f"could not follow it to {end}: {self.offline}"
+            word = "NXDOMAIN" if rcode == dns.rcode.NXDOMAIN else "no SRV record"
+            return "problem", [], f"it leads to {end}, which has no SRV record ({word} from {who})"
+        return "problem", [], f"the CNAME chain from {target} loops or is too long"
+
     def _has_internet(self) -> bool:
         if not self.system:
             return True  # a resolver the user named is trusted to show what they want checked
@@ -185,7 +234,8 @@ def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, make: s
     w.steps.append(_step6(domain, obs))
     step7, step9 = _steps7_9(result, obs, make)
     w.steps += [step7, step9]
-    w.steps.append(_step10(result, obs, catalog, targets, make))
+    step10, used, via = _step10(result, obs, catalog, targets, make)
+    w.steps.append(step10)
     w.steps.append(
         Step(
             "11", "Office 365 secondary check", "info",
@@ -219,12 +269,21 @@ def walk(result: DomainResult, catalog: Catalog, targets: TargetChecker, make: s
             f"{domain} cannot be set up automatically."
         )
     else:
-        target = ", ".join(v["target"] for v in obs.srv_values)
-        w.verdict = f"Outlook reaches the SRV record at step 10 and connects to {target}"
+        target = ", ".join(v["target"] for v in used)
+        through = f" through the CNAME to {via}" if via else ""
+        if used:
+            w.verdict = (
+                f"Outlook reaches the SRV record at step 10{through} and connects to {target}"
+            )
+        else:
+            w.verdict = (
+                f"Outlook follows the CNAME at step 10 to {via}; where it leads could not be "
+                "checked from here"
+            )
         if obs.apex:
             w.verdict += f" (unless the website at https://{domain} answers first at step 6)"
         w.verdict += "."
-        if results["10"] == "unknown":
+        if results["10"] == "unknown" and used:
             w.verdict += " The SRV target could not be checked from here."
     if notes:
         w.verdict += " Note: " + " ".join(notes)
@@ -252,13 +311,7 @@ def _steps7_9(result: DomainResult, obs: Observation, make: str) -> tuple[Step, 
     url7 = f"https://{host}/autodiscover/autodiscover.xml"
     url9 = f"http://{host}/autodiscover/autodiscover.xml (redirect)"
     if not obs.conflicts:
-        if obs.shield:
-            says = (
-                f"{host} holds only a TXT record (a shield): the wildcard does not answer for it "
-                "(RFC 4592), so A/AAAA/CNAME queries get no data and Outlook moves on."
-            )
-        else:
-            says = f"{host} does not resolve: Outlook moves on."
+        says = _no_address(obs, domain, host)
         return Step("7", url7, "ok", says), Step("9", url9, "ok", "Same name: Outlook moves on.")
     values = ", ".join(f"{c['type']} {c['value']}" for c in obs.conflicts)
     wildcard = obs.conflicts[0].get("source") == "wildcard"
@@ -286,32 +339,108 @@ def _steps7_9(result: DomainResult, obs: Observation, make: str) -> tuple[Step, 
     return step7, step9
 
 
+def _no_address(obs: Observation, domain: str, host: str) -> str:
+    """Step 7 when nothing answers A/AAAA/CNAME for autodiscover.<domain>, in words.
+
+    Only an explicit TXT holding exactly the shield text is the autodiscover-dns shield;
+    a wildcard's TXT (``*.<domain> TXT``) answers for the name but is no address, so it
+    neither hijacks Outlook nor shields anything, and no policy touches it.
+    """
+    txt = ", ".join(obs.txt)
+    if not obs.txt:
+        return f"{host} does not resolve: Outlook moves on."
+    if obs.txt_source == "wildcard":
+        return (
+            f"{host} is not in the zone; the wildcard *.{domain} answers for it only with TXT "
+            f"({txt}), not with an address (A/AAAA/CNAME): it does not send Outlook anywhere, "
+            "so Outlook moves on. This wildcard is not a shield and not a conflict; the plan "
+            "leaves it alone."
+        )
+    blocked = (
+        f"the wildcard *.{domain} ({', '.join(obs.wildcard)}) does not answer for it (RFC 4592)"
+        if obs.wildcard
+        else f"no address wildcard answers under {domain}"
+    )
+    if obs.shield:
+        return (
+            f"{host} holds only the autodiscover-dns shield (a TXT record): {blocked}, so "
+            "A/AAAA/CNAME queries get no data and Outlook moves on."
+        )
+    kind = "a TXT record" if obs.txt_source == "explicit" else "TXT"
+    return (
+        f"{host} has {kind} ({txt}) but no address (A/AAAA/CNAME): {blocked}, so Outlook moves on."
+    )
+
+
 def _step10(
     result: DomainResult, obs: Observation, catalog: Catalog, targets: TargetChecker, make: str
-) -> Step:
+) -> tuple[Step, list[dict], str | None]:
+    """Step 10, the SRV values Outlook ends up with, and the CNAME it followed (if any)."""
     d = result.declared.declaration
     name = f"_autodiscover._tcp.{result.domain}"
     check_name = f"SRV {name}"
     declared = ", ".join(result.expected)
+    replace = f"make plan{make} shows it replaced by SRV {declared}; make apply{make}"
     if obs.srv_cname:
-        return Step(
-            "10", check_name, "problem",
-            f"{name} is a CNAME to {obs.srv_cname}, not an SRV record: Outlook finds no SRV.",
-            f"make plan{make} shows it replaced by SRV {declared}; make apply{make}",
-        )  # fmt: skip
-    if not obs.srv:
-        return Step(
-            "10", check_name, "problem",
-            f"there is no SRV record at {name}: Outlook cannot find the {d.platform_name} server.",
-            f"make plan{make} shows SRV {declared}; make apply{make} publishes it, then "
-            "plan.py confirm",
-        )  # fmt: skip
-    findings: list[tuple[str, str]] = []
-    if obs.srv != result.expected:
-        findings.append(
-            ("problem", f"it serves SRV {', '.join(obs.srv)} but the zone file declares {declared}")
+        found, end, words = targets.follow_srv(obs.srv_cname, result.zone, obs.server)
+        if found != "ok":
+            says = f"{name} is a CNAME to {obs.srv_cname}, not an SRV record: {words}"
+            if found == "problem":
+                says += ", so Outlook finds no SRV."
+                return Step("10", check_name, "problem", says, replace), [], None
+            return Step("10", check_name, "unknown", says + ".", replace), [], obs.srv_cname
+        values = sorted(end, key=srv_text)
+        texts = [srv_text(v) for v in values]
+        lead = (
+            f"{name} is a CNAME to {obs.srv_cname}, not an SRV record itself; resolvers and "
+            f"Outlook follow it and find SRV {', '.join(texts)} ({words}). The plan still "
+            "replaces the CNAME with the SRV record, so the zone says what it serves"
         )
-    for value_text, value in zip(obs.srv, obs.srv_values, strict=True):
+        findings = [("warn", lead)]
+        findings += _srv_findings(
+            result, texts, values, "the CNAME leads to", catalog, targets, obs
+        )
+        step = _step_of(findings, check_name)
+        step.fix = replace
+        return step, values, obs.srv_cname
+    if not obs.srv:
+        return (
+            Step(
+                "10", check_name, "problem",
+                f"there is no SRV record at {name}: Outlook cannot find the {d.platform_name} "
+                "server.",
+                f"make plan{make} shows SRV {declared}; make apply{make} publishes it, then "
+                "plan.py confirm",
+            ),
+            [],
+            None,
+        )  # fmt: skip
+    findings = _srv_findings(result, obs.srv, obs.srv_values, "it serves", catalog, targets, obs)
+    step = _step_of(findings, check_name)
+    if step.result == "problem":
+        step.fix = f"make plan{make} shows the corrected SRV {declared}; make apply{make}"
+    return step, obs.srv_values, None
+
+
+def _step_of(findings: list[tuple[str, str]], check_name: str) -> Step:
+    order = ("problem", "unknown", "warn", "ok")
+    worst = min((r for r, _ in findings), key=order.index)
+    says = "; ".join(text for _, text in findings) + "."
+    return Step("10", check_name, worst, says)
+
+
+def _srv_findings(
+    result: DomainResult, texts: list[str], values: list[dict], serves: str, catalog: Catalog,
+    targets: TargetChecker, obs: Observation,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """What Outlook makes of these SRV values: declared? a platform? port 443? resolvable?"""
+    declared = ", ".join(result.expected)
+    findings: list[tuple[str, str]] = []
+    if texts != result.expected:
+        findings.append(
+            ("problem", f"{serves} SRV {', '.join(texts)} but the zone file declares {declared}")
+        )
+    for value_text, value in zip(texts, values, strict=True):
         port, target = value["port"], value["target"]
         platform = catalog.match(value)
         if port != 443:
@@ -324,14 +453,7 @@ def _step10(
         else:
             findings.append(("warn", f"SRV {value_text} matches no Mailprotector platform"))
         findings.append(targets.check(target, result.zone, obs.server))
-    order = ("problem", "unknown", "warn", "ok")
-    worst = min((r for r, _ in findings), key=order.index)
-    fix = None
-    if any(r == "problem" for r, _ in findings):
-        fix = f"make plan{make} shows the corrected SRV {declared}; make apply{make}"
-    result_word = "warn" if worst == "warn" else worst
-    says = "; ".join(text for _, text in findings) + "."
-    return Step("10", check_name, result_word, says, fix)
+    return findings
 
 
 # -- .reg file ------------------------------------------------------------------------------

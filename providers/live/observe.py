@@ -14,9 +14,11 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
+from dns.rdtypes.ANY.SOA import SOA
 
 from ..core.declarations import Policy, srv_text
 from ..core.declared import Declared
+from ..core.policy import SHIELD_TEXT
 from .queries import Query, QueryFailed, Question, Server, question
 from .servers import check_answer, fqdn, rrsets
 
@@ -30,13 +32,24 @@ class Observation:
     server: Server
     srv: list[str] = field(default_factory=list)
     srv_values: list[dict] = field(default_factory=list)  # srv as priority/weight/port/target
+    srv_ttl: int | None = None  # the TTL the SRV set is served with
     srv_cname: str | None = None
     conflicts: list[dict] = field(default_factory=list)
+    # deep (doctor) only: TXT at autodiscover.<domain>, where it comes from, and whether it
+    # is the autodiscover-dns shield (an explicit TXT with exactly the shield text)
+    txt: list[str] = field(default_factory=list)
+    txt_source: str | None = None  # explicit | wildcard | unknown
     shield: list[str] = field(default_factory=list)
+    wildcard: list[str] = field(default_factory=list)  # address answers of *.<domain>
     apex: list[str] = field(default_factory=list)
     serial: int | None = None
+    primary: str | None = None  # the SOA MNAME: servers naming the same one share serials
     error: str | None = None
     status: str = "error"
+    # set when judged (verdicts.conclude): the declared TTL, and a peer serving a newer
+    # SOA serial of the zone (its serial and label) when this server is behind it
+    declared_ttl: int | None = None
+    newer: tuple[int, str] | None = None
 
 
 def srv_value(rd) -> dict:
@@ -104,22 +117,22 @@ def observe_zone(
         try:
             first = _srv_question(domains[0], server) if domains else None
             early = (yield first) if first is not None else None
-            serial = _zone_serial(early, zone)
-            if serial is None:
+            soa = _zone_soa(early, zone)
+            if soa is None:
                 response = yield question(server, zone, dns.rdatatype.SOA)
         except QueryFailed as e:
             dead.record(server, e.kind == "timeout")
             raise
         dead.record(server, False)
-        if serial is None:
-            serial = _soa_serial(response, zone)
+        if soa is None:
+            soa = _soa_answer(response, zone)
     except QueryFailed as e:
         for obs in found.values():
             obs.error = str(e)
         return found
     for declared in domains:
         obs = found[declared.declaration.domain.name]
-        obs.serial = serial
+        obs.serial, obs.primary = soa.serial, soa.mname.to_text().lower()
         answer, early = early, None
         try:
             yield from _observe_domain(obs, zone, declared, server, deep, answer)
@@ -138,8 +151,8 @@ def _srv_question(declared: Declared, server: Server) -> Question | None:
     return question(server, name, dns.rdatatype.SRV)
 
 
-def _zone_serial(response: dns.message.Message | None, zone: str) -> int | None:
-    """The serial of an authoritative negative answer carrying the zone's own SOA."""
+def _zone_soa(response: dns.message.Message | None, zone: str) -> SOA | None:
+    """The SOA an authoritative negative answer carries for the zone, if any."""
     if response is None or not response.flags & dns.flags.AA or response.answer:
         return None
     if response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
@@ -147,12 +160,12 @@ def _zone_serial(response: dns.message.Message | None, zone: str) -> int | None:
     apex = fqdn(zone)
     for rrset in response.authority:
         if rrset.rdtype == dns.rdatatype.SOA and rrset.name == apex:
-            return rrset[0].serial
+            return rrset[0]
     return None
 
 
-def _soa_serial(response: dns.message.Message, zone: str) -> int:
-    """The serial of the answer to the zone's SOA question, or why the zone is not served."""
+def _soa_answer(response: dns.message.Message, zone: str) -> SOA:
+    """The zone's SOA from the answer to its SOA question, or why the zone is not served."""
     check_answer(response, zone)
     soa = rrsets(response, fqdn(zone), [dns.rdatatype.SOA])
     if response.rcode() == dns.rcode.NXDOMAIN:
@@ -161,7 +174,7 @@ def _soa_serial(response: dns.message.Message, zone: str) -> int:
         parent = next((r.name for r in response.authority if r.rdtype == dns.rdatatype.SOA), None)
         inside = f"; it serves it as part of {parent}" if parent is not None else ""
         raise QueryFailed("not a zone", f"{zone} has no SOA on this server{inside}")
-    return soa[0][0].serial
+    return soa[0][0]
 
 
 def _observe_domain(
@@ -178,6 +191,7 @@ def _observe_domain(
     for rrset in rrsets(response, srv_name, [dns.rdatatype.SRV]):
         obs.srv_values = sorted((srv_value(rd) for rd in rrset), key=srv_text)
         obs.srv = [srv_text(v) for v in obs.srv_values]
+        obs.srv_ttl = rrset.ttl
     for rrset in rrsets(response, srv_name, [dns.rdatatype.CNAME]):
         obs.srv_cname = rrset[0].target.to_text()
     host = fqdn(f"autodiscover.{domain}")
@@ -188,10 +202,7 @@ def _observe_domain(
             conflict["source"] = source
             conflict["kept_by_policy"] = declared.declaration.policy is Policy.REPORT
     if deep:
-        response = yield question(server, host, dns.rdatatype.TXT)
-        check_answer(response, zone)
-        for rrset in rrsets(response, host, [dns.rdatatype.TXT]):
-            obs.shield = [rd.to_text() for rd in rrset]
+        yield from _observe_txt(obs, host, fqdn(domain), zone, server)
         apex = fqdn(domain)
         for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
             response = yield question(server, apex, rdtype)
@@ -245,15 +256,80 @@ def _wildcard_source(
     return "wildcard" if rrsets(response, probe, [rdtype, dns.rdatatype.CNAME]) else "explicit"
 
 
+def _observe_txt(
+    obs: Observation, host: dns.name.Name, domain: dns.name.Name, zone: str, server: Server
+) -> Query[None]:
+    """The TXT at autodiscover.<domain>: an explicit record (our shield, or anyone's TXT)
+    or a wildcard's TXT (RFC 4592), which is no shield; and, when the name exists without
+    an address, the address wildcard it keeps away, if any."""
+    response = yield question(server, host, dns.rdatatype.TXT)
+    check_answer(response, zone)
+    rdatas = [rd for rrset in rrsets(response, host, [dns.rdatatype.TXT]) for rd in rrset]
+    obs.txt = [rd.to_text() for rd in rdatas]
+    if not obs.txt or obs.conflicts:
+        return
+    obs.txt_source = yield from _probe_source(host, zone, server, dns.rdatatype.TXT)
+    if obs.txt_source == "wildcard":
+        return
+    texts = [b"".join(rd.strings).decode("utf-8", "replace") for rd in rdatas]
+    if obs.txt_source == "explicit" and texts == [SHIELD_TEXT]:
+        obs.shield = obs.txt
+    obs.wildcard = yield from _address_wildcard(domain, zone, server)
+
+
+def _probe_source(host: dns.name.Name, zone: str, server: Server, rdtype: int) -> Query[str]:
+    """'wildcard' when a name below ``host`` gets the same type (RFC 4592), else 'explicit'."""
+    try:
+        probe = dns.name.Name((PROBE_LABEL.encode(), *host.labels))
+        response = yield question(server, probe, rdtype)
+        check_answer(response, zone)
+    except (QueryFailed, dns.exception.DNSException):
+        return "unknown"
+    return "wildcard" if rrsets(response, probe, [rdtype]) else "explicit"
+
+
+def _address_wildcard(domain: dns.name.Name, zone: str, server: Server) -> Query[list[str]]:
+    """What the wildcard *.<domain> answers for A/AAAA (a name that does not exist)."""
+    found: list[str] = []
+    try:
+        probe = dns.name.Name((PROBE_LABEL.encode(), *domain.labels))
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            response = yield question(server, probe, rdtype)
+            check_answer(response, zone)
+            for rrset in rrsets(response, probe, [rdtype, dns.rdatatype.CNAME]):
+                kind = dns.rdatatype.to_text(rrset.rdtype)
+                for rd in rrset:
+                    if (text := f"{kind} {rd.to_text()}") not in found:
+                        found.append(text)
+            if response.rcode() == dns.rcode.NXDOMAIN:
+                break  # no wildcard at all
+    except (QueryFailed, dns.exception.DNSException):
+        return []
+    return found
+
+
+def serial_newer(a: int, b: int) -> bool:
+    """Is SOA serial ``a`` newer than ``b``? Serial number arithmetic (RFC 1982)."""
+    return a != b and (a - b) % 2**32 < 2**31
+
+
 def judge(obs: Observation, expected: list[str]) -> str:
-    """One nameserver's status: a conflict outranks a missing SRV (it hijacks Outlook first)."""
+    """One nameserver's status: a conflict outranks a missing SRV (it hijacks Outlook first);
+    the declared SRV served with another TTL than declared, or from a zone older than a
+    peer's (SOA serial), is still pending."""
     if obs.error:
         return "error"
     if obs.conflicts:
         return "conflict"
     if obs.srv != expected or obs.srv_cname:
         return "pending"
+    if ttl_differs(obs) or obs.newer is not None:
+        return "pending"
     return "confirmed"
+
+
+def ttl_differs(obs: Observation) -> bool:
+    return bool(obs.srv) and obs.declared_ttl is not None and obs.srv_ttl != obs.declared_ttl
 
 
 def describe_obs(obs: Observation) -> str:
@@ -264,13 +340,23 @@ def describe_obs(obs: Observation) -> str:
     if obs.srv_cname:
         parts.append(f"a CNAME to {obs.srv_cname} instead of the SRV record")
     elif obs.srv:
-        parts.append("SRV " + ", ".join(obs.srv))
+        srv = "SRV " + ", ".join(obs.srv)
+        if ttl_differs(obs):
+            srv += f" with TTL {obs.srv_ttl}, declared {obs.declared_ttl}"
+        parts.append(srv)
     else:
         parts.append("no SRV record")
     for c in obs.conflicts:
         parts.append(conflict_text(c))
     if obs.serial is not None:
-        parts.append(f"SOA serial {obs.serial}")
+        serial = f"SOA serial {obs.serial}"
+        if obs.newer is not None and obs.srv and not obs.srv_cname:
+            newest, peer = obs.newer
+            serial += (
+                f", older than serial {newest} at {peer}: this server has not loaded or "
+                "transferred the latest zone yet"
+            )
+        parts.append(serial)
     return "; ".join(parts)
 
 

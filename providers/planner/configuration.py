@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -21,7 +21,7 @@ from octodns.yaml import safe_load as octodns_safe_load
 
 from ..core.catalog import Catalog, load_catalog
 from ..core.declarations import DEFAULT_POLICY
-from ..core.errors import AutodiscoverError
+from ..core.errors import AutodiscoverError, Problems
 from ..libyaml import ORDER_MODES, order_of, remember
 from ..processor import AutodiscoverProcessor
 from .repository import (
@@ -53,6 +53,7 @@ class RunConfig:
     zone_files: list[ZoneFile]
     folders: dict[str, str]  # zone folder name -> target provider id
     skipped: list[ZoneFile]  # zone files of providers this config does not run
+    record_names: dict[str, frozenset[str]] = field(default_factory=dict)  # zone -> names
 
     def file_for(self, zone: str) -> Path | None:
         for zf in self.zone_files:
@@ -60,19 +61,31 @@ class RunConfig:
                 return zf.path
         return None
 
-    @property
-    def used_providers(self) -> set[str]:
-        used = set()
+    def entries_for(self, zones: Iterable[str] | None = None) -> dict[str, dict]:
+        """The config's zone entries that plan any of ``zones`` (default: every zone file)."""
+        wanted = None if zones is None else set(zones)
+        chosen = [zf for zf in self.zone_files if wanted is None or zf.zone in wanted]
+        entries = {}
         for name, entry in self.data.get("zones", {}).items():
-            if self._entry_has_zones(name, entry):
-                used |= set(entry.get("sources") or []) | set(entry.get("targets") or [])
+            entry = entry or {}
+            if name.startswith("*"):
+                folders = {self._folder(s) for s in entry.get("sources") or []}
+                if any(zf.provider in folders for zf in chosen):
+                    entries[name] = entry
+            elif wanted is None or name in wanted:
+                entries[name] = entry
+        return entries
+
+    def providers_for(self, zones: Iterable[str] | None = None) -> set[str]:
+        """The providers (sources and targets) the entries planning ``zones`` use."""
+        used: set[str] = set()
+        for entry in self.entries_for(zones).values():
+            used |= set(entry.get("sources") or []) | set(entry.get("targets") or [])
         return used
 
-    def _entry_has_zones(self, name: str, entry: dict) -> bool:
-        if not name.startswith("*"):
-            return True
-        folders = {self._folder(s) for s in entry.get("sources") or []}
-        return any(zf.provider in folders for zf in self.zone_files)
+    @property
+    def used_providers(self) -> set[str]:
+        return self.providers_for()
 
     def _folder(self, provider_id: str) -> str | None:
         conf = self.data.get("providers", {}).get(provider_id) or {}
@@ -80,55 +93,53 @@ class RunConfig:
             return Path(conf["directory"]).name
         return None
 
-    def check_environment(self, providers: Iterable[str] | None = None, purpose: str = "") -> None:
-        """Every ``env/NAME`` of the providers (default: those the zone files use) must be set.
+    def missing_environment(self, providers: Iterable[str]) -> dict[str, list[str]]:
+        """Provider id -> the ``env/NAME`` variables it needs that are not set.
 
         An empty variable counts as unset (CI systems pass unset secrets as ''),
-        so ``env/NAME/default`` then falls back to its default. The error names
-        the first zone needing the variable, or, given a ``purpose``, what the
-        provider is needed for.
+        so ``env/NAME/default`` then falls back to its default.
         """
-        chosen = self.used_providers if providers is None else set(providers)
-        for provider_id in sorted(chosen):
+        missing = {}
+        for provider_id in sorted(set(providers)):
             conf = self.data.get("providers", {}).get(provider_id) or {}
             for name in sorted(env_names(conf, with_defaults=True)):
                 if os.environ.get(name) == "":
                     del os.environ[name]
-            for name in sorted(env_names(conf)):
-                if name not in os.environ:
-                    raise ConfigError(self._needs(provider_id, name, purpose))
+            names = sorted(n for n in env_names(conf) if n not in os.environ)
+            if names:
+                missing[provider_id] = names
+        return missing
 
-    def _needs(self, provider_id: str, name: str, purpose: str) -> str:
-        if purpose:
-            return (
-                f"provider {provider_id} needs environment variable {name} {purpose}; set it "
-                "(see .env.example)"
+    def check_environment(self, providers: Iterable[str], purpose: str) -> None:
+        """Every ``env/NAME`` of ``providers`` must be set; all missing ones in one error."""
+        missing = self.missing_environment(providers)
+        if missing:
+            raise ConfigError(
+                "; ".join(
+                    f"provider {pid} needs environment variable(s) {', '.join(names)} {purpose}"
+                    for pid, names in missing.items()
+                )
+                + "; set them (see .env.example)"
             )
-        zone = next(
-            (zf for zf in self.zone_files if self.folders.get(zf.provider) == provider_id), None
-        )
-        who = f"zone {zone.zone} ({zone.path})" if zone else f"provider {provider_id}"
-        return (
-            f"{who} needs environment variable {name} for provider {provider_id}; "
-            "set it (see .env.example)"
-        )
 
-    def write_pruned(self, providers: Iterable[str] | None = None) -> Path:
+    def write_pruned(self, providers: Iterable[str] | None = None, zones=None) -> Path:
         """A temporary copy of the config for octoDNS's Manager.
 
-        By default it holds the providers some zone uses and their zone entries;
-        given ``providers``, the manager section and only those providers, no zones.
+        Without ``providers``: the zone entries planning ``zones`` (default all)
+        whose providers are all usable, and those providers. Given
+        ``providers``: the manager section and only those providers, no zones.
         """
         if providers is None:
-            used = self.used_providers
+            used = self.providers_for(zones)
+            usable = used - set(self.missing_environment(used))
             data = dict(self.data)
             data["providers"] = {
-                k: v for k, v in self.data.get("providers", {}).items() if k in used
+                k: v for k, v in self.data.get("providers", {}).items() if k in usable
             }
             data["zones"] = {
                 name: entry
-                for name, entry in self.data.get("zones", {}).items()
-                if set(entry.get("sources") or []) | set(entry.get("targets") or []) <= used
+                for name, entry in self.entries_for(zones).items()
+                if set(entry.get("sources") or []) | set(entry.get("targets") or []) <= usable
             }
         else:
             data = {
@@ -143,17 +154,23 @@ class RunConfig:
 
 
 def open_manager(
-    run: RunConfig, providers: Iterable[str] | None = None, purpose: str = ""
+    run: RunConfig,
+    providers: Iterable[str] | None = None,
+    purpose: str = "",
+    zones: Iterable[str] | None = None,
 ) -> Manager:
-    """Check the environment, prune the config and build octoDNS's Manager: plan and import.
+    """Prune the config and build octoDNS's Manager: plan and import.
 
-    ``providers=None`` (plan, apply): the providers and zone entries the zone
-    files use. Otherwise (import) only these providers and no zones; ``purpose``
-    ends the missing-variable error ("to list its zones").
+    ``providers=None`` (plan, apply): the zone entries planning ``zones``
+    whose providers have their variables (the engine refuses the other zones,
+    see :meth:`RunConfig.missing_environment`). Otherwise (import) only these
+    providers and no zones, every variable required; ``purpose`` ends the
+    missing-variable error ("to list its zones").
     """
     chosen = None if providers is None else list(providers)
-    run.check_environment(chosen, purpose)
-    pruned = run.write_pruned(chosen)
+    if chosen is not None:
+        run.check_environment(chosen, purpose)
+    pruned = run.write_pruned(chosen, zones)
     try:
         return Manager(str(pruned))
     finally:
@@ -325,21 +342,35 @@ def prepare(config_path: Path, zones_dir: Path = Path("zones")) -> RunConfig:
     zone_files = [zf for zf in all_files if zf.provider in folders]
     skipped = [zf for zf in all_files if zf.provider not in folders]
     by_domain = {zf.zone.rstrip("."): zf for zf in all_files}
+    names: dict[str, frozenset[str]] = {}
+    problems = []
     for zf in zone_files:
-        parsed = load_zone_yaml(zf.path, orders[zf.provider])
-        check_zone_data(zf.path, zf.zone, parsed)
-        check_zone_cuts(zf, parsed, by_domain)
+        try:
+            parsed = load_zone_yaml(zf.path, orders[zf.provider])
+            check_zone_data(zf.path, zf.zone, parsed)
+            check_zone_cuts(zf, parsed, by_domain)
+        except AutodiscoverError as e:  # every file is checked: all problems in one run
+            problems.append(str(e))
+            continue
         remember(zf.path, orders[zf.provider], parsed)
-    return RunConfig(config_path, data, zone_files, folders, skipped)
+        names[zf.zone] = frozenset(str(k) for k in parsed)
+    if problems:
+        raise Problems(problems, "zone file(s) with problems; nothing planned or written")
+    return RunConfig(config_path, data, zone_files, folders, skipped, names)
 
 
 @dataclass(frozen=True)
 class Added:
-    """What ``add_domain`` declared."""
+    """What ``add_domain`` declared, and where it goes next."""
 
     path: Path  # the zone file written
     name: str  # the record name in it
     catalog: Catalog  # the catalog of the config's processor
+    zone: str = ""  # the zone of that file, with trailing dot
+    plan_config: Path | None = None  # the config that plans the file's folder (None: none does)
+    provider: str | None = None  # the provider that config sends the zone to
+    live_file: Path | None = None  # zone-file provider: the live zone file apply writes
+    read_file: Path | None = None  # ... the file plan reads now (live, else seed; None: neither)
 
 
 def add_domain(
@@ -350,15 +381,58 @@ def add_domain(
     policy: str = DEFAULT_POLICY,
     ttl: int = 3600,
     zones_dir: Path = Path("zones"),
+    target: str | None = None,
+    live_zone: str | None = None,
 ) -> Added:
-    """``plan.py add``: declare ``domain``'s SRV in its zone file, checked like ``validate``."""
+    """``plan.py add``: declare ``domain``'s SRV in its zone file, checked like ``validate``.
+
+    ``target``: the host for platform ``custom``; ``live_zone``: the apex of the live
+    zone holding the domain (``add --resolver``). The result names the config that
+    plans the file (the given one if it plans the folder, else the default, the
+    production config, then the others beside it) and, for the zone-file provider,
+    where the live zone file must be.
+    """
+    from octodns.record import Record
+
+    from ..core.layout import DEFAULT_CONFIG, PRODUCTION_CONFIG
+    from ..zonefile import ZoneFileProvider
+
     known = known_provider_ids(config_path.parent)
     if provider not in known:
         raise ConfigError(f"unknown provider {provider!r}; use one of {', '.join(sorted(known))}")
     run = prepare(config_path, zones_dir)
     catalog = load_processor_catalog(run.data)
+    validators = (run.data.get("manager") or {}).get("validators") or {}
+    Record.enable_validators(validators.get("enabled", ["legacy"]))  # as octoDNS's Manager does
     path, name = add_declaration(
         zones_dir, provider, domain, platform, catalog,
         policy=policy, ttl=ttl, existing=run.zone_files + run.skipped,
+        target=target, live_zone=live_zone,
     )  # fmt: skip
-    return Added(path, name, catalog)
+    zone = path.name.removesuffix(".yaml") + "."
+    candidates = [config_path, Path(DEFAULT_CONFIG), Path(PRODUCTION_CONFIG)]
+    for candidate in dict.fromkeys(candidates + sorted(config_path.parent.glob("*.yaml"))):
+        try:
+            data = run.data if candidate == config_path else load_config(candidate)
+        except ConfigError:
+            continue
+        providers = data["providers"]
+        for entry in data["zones"].values():
+            entry = entry if isinstance(entry, dict) else {}
+            targets = entry.get("targets") or []
+            sources = [providers.get(s) or {} for s in entry.get("sources") or []]
+            if not targets or not any(
+                conf.get("class") in YAML_PROVIDERS
+                and Path(str(conf.get("directory"))).name == path.parent.name
+                for conf in sources
+            ):
+                continue
+            conf = providers.get(targets[0]) or {}
+            if conf.get("class") != f"{ZoneFileProvider.__module__}.{ZoneFileProvider.__name__}":
+                return Added(path, name, catalog, zone, candidate, targets[0])
+            files = ZoneFileProvider(targets[0], **{k: v for k, v in conf.items() if k != "class"})
+            return Added(
+                path, name, catalog, zone, candidate, targets[0],
+                files.live_path(zone), files.read_path(zone),
+            )  # fmt: skip
+    return Added(path, name, catalog, zone)

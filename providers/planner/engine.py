@@ -12,17 +12,20 @@ import fcntl
 import hashlib
 import io
 import re
+from collections.abc import Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from octodns.manager import Manager, ManagerException
+from octodns.provider.plan import UnsafePlan
 from octodns.record import Record
 from octodns.zone import Zone
 
 from ..core.declared import Declared
-from ..core.errors import AutodiscoverError
+from ..core.errors import AutodiscoverError, Problems
+from ..core.liveview import LiveViewMixin
 from ..libyaml import LibYamlProvider
 from ..processor import AutodiscoverProcessor
 from ..progress import Progress
@@ -36,6 +39,7 @@ from .configuration import (
     processor_entry,
 )
 from .configuration import load_processor_catalog as load_processor_catalog  # plan.py imports it
+from .interrupts import STOP, StopSignal
 from .render import build_report
 from .repository import yaml_fix
 
@@ -53,8 +57,9 @@ class PlanCapture:
 
 @dataclass
 class PlanResult:
-    plans: list
+    plans: list  # (target, plan) of the zones apply may write
     report: dict
+    refused: dict[str, str] = field(default_factory=dict)  # zone -> why it is not applied
 
 
 @dataclass
@@ -66,13 +71,26 @@ class Outcome:
 
 
 class Engine:
-    def __init__(self, run: RunConfig, manager: Manager, zones: list[str], progress: bool) -> None:
+    """One run over the selected zones. A zone's own problem (its provider's missing
+    variables, the zone missing at the provider, a provider error while reading it,
+    more deletes than ``max_deletes``) refuses that zone only; the others go on."""
+
+    def __init__(
+        self,
+        run: RunConfig,
+        manager: Manager | None,
+        zones: list[str],
+        progress: bool,
+        refused: dict[str, str] | None = None,
+    ) -> None:
         self.run = run
         self.manager = manager
-        self.zones = zones
-        self.processor = manager_processor(manager)
+        self.zones = zones  # the zones octoDNS plans (selected, not refused up front)
+        self.refused = dict(refused or {})
         self.progress = Progress(total=len(zones), enabled=progress)
-        self.processor.observers.append(self.progress.tick)
+        self.processor = manager_processor(manager) if manager else None
+        if self.processor is not None:
+            self.processor.observers += [self.progress.tick, STOP.checkpoint]
 
     @classmethod
     def open(
@@ -82,54 +100,97 @@ class Engine:
         progress: bool = True,
         shard: tuple[int, int] | None = None,
     ) -> Engine:
-        """Check the repository and environment, then build octoDNS's Manager."""
+        """Check the repository, select zones, check each provider's variables, then build
+        octoDNS's Manager for the zones whose providers can run."""
         run = prepare(config)
-        declared = {zf.zone for zf in run.zone_files}
-        if shard is not None:
-            declared = {z for z in declared if in_shard(z, *shard)}
-        chosen = []
-        for name in zones or []:
-            zone = name.lower().rstrip(".") + "."
-            if zone not in declared:
-                raise AutodiscoverError(
-                    f"zone {zone} is not declared for {config} (no zones/<provider>/"
-                    f"{zone.rstrip('.')}.yaml); add it with plan.py add"
+        chosen = select_zones(run, zones or [], shard)
+        refused = {}
+        missing = run.missing_environment(run.providers_for(chosen))
+        for zone in chosen:
+            needs = sorted(missing.keys() & run.providers_for([zone]))
+            if needs:
+                refused[zone] = (
+                    "; ".join(
+                        f"provider {pid} needs environment variable(s) {', '.join(missing[pid])}"
+                        for pid in needs
+                    )
+                    + "; set them (see .env.example)"
                 )
-            chosen.append(zone)
-        return cls(run, open_manager(run), chosen or sorted(declared), progress)
+        planned = [z for z in chosen if z not in refused]
+        manager = open_manager(run, zones=planned) if planned else None
+        return cls(run, manager, planned, progress, refused)
 
-    def plan(self) -> PlanResult:
+    def plan(self, force: bool = False, force_zones: Iterable[str] = ()) -> PlanResult:
+        """Plan every zone. ``force`` lifts the unsafe-plan guards (octoDNS's thresholds,
+        ``max_deletes``) for every zone, ``force_zones`` for those zones only."""
         capture = PlanCapture()
-        self.manager.plan_outputs = {capture.name: capture}
-        if self.zones:
-            self.manager.sync(
-                eligible_zones=self.zones, dry_run=True, force=True, plan_output_fh=io.StringIO()
-            )
+        errors: dict[str, str] = {}
+        if self.manager is not None and self.zones:
+            self.manager.plan_outputs = {capture.name: capture}
+            sinks = [p for p in self.manager.providers.values() if isinstance(p, LiveViewMixin)]
+            for provider in sinks:
+                provider.on_zone_error = self._zone_failed(errors)
+            try:
+                with STOP.checkpoints():  # Ctrl-C stops between zones, never inside a library
+                    self.manager.sync(
+                        eligible_zones=self.zones, dry_run=True, force=True,
+                        plan_output_fh=io.StringIO(),
+                    )  # fmt: skip
+            finally:
+                for provider in sinks:
+                    provider.on_zone_error = None
+        forced = {_zone_name(z) for z in force_zones}
+        refused = {**self.refused, **errors}
+        plans = []
         # children before parents, as octoDNS applies them, then by name: deterministic
-        plans = sorted(capture.plans, key=lambda p: (-len(p[1].desired.name), p[1].desired.name))
-        analyses = self.processor.analyses
-        wanted = set(self.zones)
-        zone_targets = sorted(k for k in analyses if k[0] in wanted)
-        return PlanResult(plans, build_report(plans, analyses, zone_targets))
+        for target, plan in sorted(
+            capture.plans, key=lambda p: (-len(p[1].desired.name), p[1].desired.name)
+        ):
+            zone = plan.desired.name
+            if zone in refused:
+                continue
+            if not (force or zone in forced):
+                try:
+                    plan.raise_if_unsafe()
+                except UnsafePlan as e:
+                    refused[zone] = _without_zone(zone, str(e))
+                    continue
+            plans.append((target, plan))
+        analyses = self.processor.analyses if self.processor else {}
+        zone_targets = sorted(
+            {(z, self.run.folders.get(zf.provider, "?"))
+             for z in self.zones + list(self.refused)
+             if (zf := self._zone_file(z))}
+            | {k for k in analyses if k[0] in set(self.zones)}
+        )  # fmt: skip
+        report = build_report(plans, analyses, zone_targets, refused, capture.plans)
+        return PlanResult(plans, report, refused)
 
-    def check_safe(self, result: PlanResult, force: bool) -> None:
-        """octoDNS's own thresholds plus ours (max deletes per zone); --force skips them."""
-        if force:
-            return
-        for _target, plan in result.plans:
-            plan.raise_if_unsafe()
+    def _zone_failed(self, errors: dict[str, str]):
+        def sink(zone: str, target_id: str, error: Exception) -> None:
+            text = _without_zone(zone, describe(error))
+            errors[zone] = text if target_id in text else f"at {target_id}: {text}"
 
-    def apply(self, result: PlanResult) -> list[Outcome]:
+        return sink
+
+    def _zone_file(self, zone: str):
+        return next((zf for zf in self.run.zone_files if zf.zone == zone), None)
+
+    def apply(self, result: PlanResult, stop: StopSignal, report=None) -> list[Outcome]:
+        """Apply zone by zone; after a stop signal, finish the zone in flight and start no
+        other. ``report`` is told of each outcome as it completes."""
         outcomes = []
-        progress = Progress(len(result.plans), self.progress.enabled, what="zones applied")
         for target, plan in result.plans:
-            progress.tick()
+            if stop.received:
+                break
             outcome = Outcome(zone=plan.desired.name, target=target.id)
             try:
                 outcome.changes = target.apply(plan)
             except Exception as e:  # reported per zone; the run exits 1
                 outcome.error = describe(e)
             outcomes.append(outcome)
+            if report is not None:
+                report(outcome)
         return outcomes
 
     @contextmanager
@@ -150,6 +211,51 @@ class Engine:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _without_zone(zone: str, message: str) -> str:
+    """A refusal without the ``zone NAME:`` its message starts with (it is listed by zone)."""
+    text = _one_line(message)
+    for prefix in (f"zone {zone}: ", f"zone {zone.rstrip('.')}: "):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _zone_name(name: str) -> str:
+    return name.lower().rstrip(".") + "."
+
+
+def select_zones(run: RunConfig, names: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The zones to plan: every declared zone (of the shard), or those named, where an email
+    domain names the zone whose file declares it."""
+    declared = {zf.zone for zf in run.zone_files}
+    if shard is not None:
+        declared = {z for z in declared if in_shard(z, *shard)}
+    chosen: list[str] = []
+    for name in names:
+        zone = _zone_name(name)
+        if zone not in declared:
+            zone = _declaring_zone(run, zone, declared) or ""
+        if not zone:
+            raise AutodiscoverError(
+                f"{name} is not declared for {run.path} (no zones/<provider>/"
+                f"{name.lower().rstrip('.')}.yaml and no zone file declaring that email "
+                "domain); add it with plan.py add"
+            )
+        if zone not in chosen:
+            chosen.append(zone)
+    return chosen or sorted(declared)
+
+
+def _declaring_zone(run: RunConfig, domain: str, declared: set[str]) -> str | None:
+    """The declared zone whose file holds ``_autodiscover._tcp.<domain>`` (deepest first)."""
+    labels = domain.rstrip(".").split(".")
+    for i in range(1, len(labels)):
+        zone = ".".join(labels[i:]) + "."
+        if zone in declared:
+            sub = ".".join(labels[:i])
+            return zone if f"_autodiscover._tcp.{sub}" in run.record_names.get(zone, ()) else None
+    return None
 
 
 def in_shard(zone: str, index: int, count: int) -> bool:
@@ -174,10 +280,16 @@ def load_declarations(config: Path) -> list[Declared]:
             options = {k: v for k, v in conf.items() if k != "class"}
             sources[Path(conf["directory"]).name] = LibYamlProvider(name, **options)
     declared = []
+    problems = []
     for zf in run.zone_files:
         zone = Zone(zf.zone, [])
-        sources[zf.provider].populate(zone)
-        declared += [Declared(zf, d) for d in processor.declarations(zone)]
+        try:
+            sources[zf.provider].populate(zone)
+            declared += [Declared(zf, d) for d in processor.declarations(zone)]
+        except AutodiscoverError as e:  # every file is checked: all problems in one run
+            problems.append(f"{zf.path}: {e}" if str(zf.path) not in str(e) else str(e))
+    if problems:
+        raise Problems(problems, "zone file(s) with problems; nothing planned or written")
     return declared
 
 

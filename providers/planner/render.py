@@ -37,13 +37,22 @@ def checksum(plans) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def build_report(plans, analyses: dict[tuple[str, str], ZoneAnalysis], zone_targets) -> dict:
+def build_report(
+    plans,
+    analyses: dict[tuple[str, str], ZoneAnalysis],
+    zone_targets,
+    refused: dict[str, str] | None = None,
+    shown=None,
+) -> dict:
     """The JSON document: every planned zone, its changes with reasons, and a summary.
 
+    ``plans`` are those apply may write (the checksum covers exactly them);
+    ``shown`` (default ``plans``) adds the changes of refused zones, for review.
     ``zone_targets`` lists (zone, target id) for every zone in the run, so zones
-    without changes appear too.
+    without changes and refused zones appear too; ``refused``: zone -> why.
     """
-    by_zone = {(plan.desired.name, target.id): plan for target, plan in plans}
+    refused = refused or {}
+    by_zone = {(plan.desired.name, target.id): plan for target, plan in (shown or plans)}
     zones = []
     totals = {"create": 0, "update": 0, "delete": 0}
     warnings = conflicts_removed = 0
@@ -65,9 +74,9 @@ def build_report(plans, analyses: dict[tuple[str, str], ZoneAnalysis], zone_targ
                     "reason": reason,
                 }
             )
-            totals[action] += 1
-            if action == "delete":
-                conflicts_removed += 1
+            if zone not in refused:
+                totals[action] += 1
+                conflicts_removed += action == "delete"
         decls = analysis.declarations if analysis else []
         entry = {
             "zone": zone,
@@ -81,6 +90,7 @@ def build_report(plans, analyses: dict[tuple[str, str], ZoneAnalysis], zone_targ
             ],
             "changes": changes,
             "warnings": list(analysis.warnings) if analysis else [],
+            "refused": refused.get(zone),
         }
         warnings += len(entry["warnings"])
         zones.append(entry)
@@ -89,7 +99,8 @@ def build_report(plans, analyses: dict[tuple[str, str], ZoneAnalysis], zone_targ
         "zones": zones,
         "summary": {
             "zones": len(zones),
-            "zones_with_changes": sum(1 for z in zones if z["changes"]),
+            "zones_with_changes": sum(1 for z in zones if z["changes"] and not z["refused"]),
+            "zones_refused": sum(1 for z in zones if z["refused"]),
             **totals,
             "conflicts_removed": conflicts_removed,
             "warnings": warnings,
@@ -140,17 +151,30 @@ def _route53_set(rrset: dict) -> str:
 _SIGNS = {"create": "+", "update": "~", "delete": "-"}
 
 
-def render_text(report: dict) -> str:
+def _state(zone: dict) -> str:
+    if zone["refused"]:
+        return f"REFUSED: {zone['refused']}"
+    return f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
+
+
+def render_text(report: dict, changes_only: bool = False) -> str:
+    """Every zone with its changes; ``changes_only``: only zones with changes or refused
+    (the summary then counts only the notes it shows)."""
     lines = []
+    notes = 0
     for zone in report["zones"]:
+        shown = zone["changes"] or zone["refused"]
+        if changes_only and not shown:
+            continue
         doms = ", ".join(
             f"{d['domain']} ({d['platform']}, policy {d['policy']})" for d in zone["email_domains"]
         )
-        state = f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
-        if not zone["changes"] and zone["warnings"]:
+        state = _state(zone)
+        if not shown and zone["warnings"]:
             state += f" ({len(zone['warnings'])} note(s): plan.py doctor explains them)"
+        notes += len(zone["warnings"])
         lines.append(f"{zone['zone']} at {zone['provider']}: {state} -- {doms}")
-        if not zone["changes"]:
+        if not shown:
             continue  # notes on unchanged zones repeat every run; doctor and JSON keep them
         for c in zone["changes"]:
             name = c["name"] or "@"
@@ -163,14 +187,33 @@ def render_text(report: dict) -> str:
                 lines.append(f"      why: {c['reason']}")
         for w in zone["warnings"]:
             lines.append(f"  ! {w}")
-    s = report["summary"]
-    lines.append("")
-    lines.append(
-        f"Summary: {s['zones']} zone(s), {s['zones_with_changes']} with changes: "
+    lines += ["", _summary_line(report["summary"], notes), f"Checksum: {report['checksum']}"]
+    return "\n".join(lines) + "\n"
+
+
+def _summary_line(s: dict, notes: int) -> str:
+    refused = f", {s['zones_refused']} refused" if s.get("zones_refused") else ""
+    return (
+        f"Summary: {s['zones']} zone(s), {s['zones_with_changes']} with changes{refused}: "
         f"{s['create']} create, {s['update']} update, {s['delete']} delete, "
-        f"{s['warnings']} warning(s)."
+        f"{notes} warning(s)."
     )
-    lines.append(f"Checksum: {report['checksum']}")
+
+
+def render_summary(report: dict) -> str:
+    """One line per zone with changes or refused, then the totals: for large estates."""
+    lines = []
+    notes = 0
+    for zone in report["zones"]:
+        if not (zone["changes"] or zone["refused"]):
+            continue
+        counts = {a: sum(1 for c in zone["changes"] if c["action"] == a) for a in _SIGNS}
+        notes += len(zone["warnings"])
+        what = " ".join(f"{_SIGNS[a]}{n}" for a, n in counts.items() if n)
+        state = f"REFUSED: {zone['refused']}" if zone["refused"] else what
+        warned = f", {len(zone['warnings'])} warning(s)" if zone["warnings"] else ""
+        lines.append(f"{zone['zone']} at {zone['provider']}: {state}{warned}")
+    lines += [_summary_line(report["summary"], notes), f"Checksum: {report['checksum']}"]
     return "\n".join(lines) + "\n"
 
 
@@ -185,28 +228,34 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
     a pointer to the full plan is added.
     """
     s = report["summary"]
+    listed = [z for z in report["zones"] if z["changes"] or z["refused"]]
     head = [
         "### autodiscover-dns plan",
         "",
-        "| zones | with changes | create | update | delete | conflicts removed | warnings |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {s['zones']} | {s['zones_with_changes']} | {s['create']} | {s['update']} | "
-        f"{s['delete']} | {s['conflicts_removed']} | {s['warnings']} |",
+        "| zones | with changes | refused | create | update | delete | conflicts removed "
+        "| warnings |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {s['zones']} | {s['zones_with_changes']} | {s['zones_refused']} | {s['create']} | "
+        f"{s['update']} | {s['delete']} | {s['conflicts_removed']} | "
+        f"{sum(len(z['warnings']) for z in listed)} |",
         "",
         f"Checksum: `{report['checksum']}`",
         "",
     ]
+    refused = [z for z in listed if z["refused"]]
+    if refused:
+        head += [f"**{len(refused)} zone(s) refused** (not applied; the others are):", ""]
+        head += [f"- `{z['zone']}` at {z['provider']}: {_md_escape(z['refused'])}" for z in refused]
+        head.append("")
     blocks = []
-    for zone in report["zones"]:
-        if not zone["changes"]:
-            continue
+    for zone in listed:
         doms = ", ".join(
             f"{d['domain']} ({d['platform']}, {d['policy']})" for d in zone["email_domains"]
         )
         body = [
             "<details>",
             f"<summary><b>{zone['zone']}</b> at {zone['provider']}: "
-            f"{len(zone['changes'])} change(s), {len(zone['warnings'])} warning(s)</summary>",
+            f"{_md_escape(_state(zone))}, {len(zone['warnings'])} warning(s)</summary>",
             "",
             f"Email domains: {_md_escape(doms)}",
             "",
@@ -224,7 +273,7 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
             body.append(f"- :warning: {_md_escape(w)}")
         body += ["", "</details>", ""]
         blocks.append("\n".join(body))
-    unchanged = sum(1 for z in report["zones"] if not z["changes"])
+    unchanged = len(report["zones"]) - len(listed)
     tail = (
         [f"{unchanged} zone(s) without changes are not listed (their notes: `plan.py doctor`).", ""]
         if unchanged

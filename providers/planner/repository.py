@@ -17,7 +17,7 @@ from ..core.declarations import DEFAULT_POLICY, META_KEY, POLICIES, check_srv_va
 from ..core.declared import ZoneFile
 from ..core.errors import AutodiscoverError
 from ..core.files import write_atomically
-from ..core.ownership import declared_name_problem, email_domain_for
+from ..core.ownership import SRV_LABEL, declared_name_problem, email_domain_for
 from ..libyaml import strict_loader
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -158,7 +158,7 @@ def check_zone_cuts(zf: ZoneFile, data: dict, zones: dict[str, ZoneFile]) -> Non
 
 def _relative_srv(domain: str, zone: str) -> str:
     sub = domain.removesuffix(zone.rstrip(".")).rstrip(".")
-    return f"_autodiscover._tcp.{sub}" if sub else "_autodiscover._tcp"
+    return f"{SRV_LABEL}.{sub}" if sub else SRV_LABEL
 
 
 def discover(zones_dir: Path, known_providers: set[str]) -> list[ZoneFile]:
@@ -200,6 +200,12 @@ def render_declaration(platform_value: dict, platform: str, policy: str, ttl: in
     }
 
 
+#: RFC 2181 section 8: a TTL is at most 2**31 - 1 seconds (octoDNS only refuses negative ones)
+MAX_TTL = 2**31 - 1
+#: what ``add`` writes for a custom target: the host name's characters (IDNs in punycode)
+_TARGET_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
 def add_declaration(
     zones_dir: Path,
     provider: str,
@@ -209,44 +215,146 @@ def add_declaration(
     policy: str = DEFAULT_POLICY,
     ttl: int = 3600,
     existing: list[ZoneFile] | None = None,
+    target: str | None = None,
+    live_zone: str | None = None,
 ) -> tuple[Path, str]:
     """Declare ``domain``'s SRV in its zone file (the parent zone's, if one is declared).
 
-    Returns the file written and the record name. Refuses to change an
-    existing declaration of the domain.
+    ``target``: the host of ``platform`` custom. ``live_zone``: the apex of the live
+    zone holding the domain, as DNS shows it (``add --resolver``); a parent zone
+    there gets the declaration even without a file yet. Returns the
+    file written and the record name. Refuses to change an existing declaration of
+    the domain; on any refusal nothing is written.
     """
     domain = check_domain_name(domain.rstrip(".").lower(), f"domain {domain}")
-    if platform == CUSTOM:
-        raise RepositoryError("add writes catalog platforms; write a custom target by hand")
-    entry = catalog.get(platform)
+    value = _srv_value(domain, platform, catalog, target)
     if policy not in POLICIES:
         raise RepositoryError(f"unknown policy {policy!r}; use one of {', '.join(POLICIES)}")
-    parent = _parent_zone(domain, existing or [])
-    if parent is not None and parent.provider != provider:
-        raise RepositoryError(
-            f"{domain} lies in zone {parent.zone} which is declared for provider "
-            f"{parent.provider} ({parent.path}); use --provider {parent.provider}"
-        )
-    if parent is not None:
-        path = parent.path
-        sub = domain[: -len(parent.zone.rstrip(".")) - 1]
-    else:
-        path = zones_dir / provider / f"{domain}.yaml"
-        sub = ""
-    name = f"_autodiscover._tcp.{sub}" if sub else "_autodiscover._tcp"
+    record = render_declaration(value, platform, policy, ttl)
+    check_record(domain, record, custom=platform == CUSTOM)
+    existing = existing or []
+    zone, path = _home(zones_dir, provider, domain, existing, live_zone)
+    sub = domain[: -len(zone)].rstrip(".")
+    name = f"{SRV_LABEL}.{sub}" if sub else SRV_LABEL
+    parent = _parent_zone(domain, existing)
+    if parent is not None and parent.path != path:  # the domain moves to a zone below
+        held = _relative_srv(domain, parent.zone)
+        if held in plain(load_zone_yaml(parent.path)):
+            raise RepositoryError(
+                f"{parent.path}: {domain} is already declared ({held}); edit the file to change it"
+            )
     previous = _read_existing(path)
     data = plain(load_zone_yaml(path)) if previous is not None else {}
     if name in data:
         raise RepositoryError(
             f"{path}: {domain} is already declared ({name}); edit the file to change it"
         )
-    data[name] = render_declaration(entry.srv_value, platform, policy, ttl)
-    zone = parent.zone if parent is not None else f"{domain}."
-    if not write_zone_file(path, zone, data, previous=previous):
+    data[name] = record
+    if not write_zone_file(path, f"{zone}.", data, previous=previous):
         raise RepositoryError(
             f"{path} was created or changed while adding {domain}; not overwritten, run add again"
         )
     return path, name
+
+
+def _srv_value(domain: str, platform: str, catalog: Catalog, target: str | None) -> dict:
+    """The SRV value to declare: the catalog platform's, or the custom target's."""
+    if platform != CUSTOM:
+        entry = catalog.get(platform)
+        if target is not None:
+            raise RepositoryError(
+                f"{domain}: a target is given only with platform custom; platform {platform} "
+                f"has its own ({entry.target})"
+            )
+        return entry.srv_value
+    if target is None:
+        raise RepositoryError(
+            f"{domain}: platform custom needs the target host, e.g. --target "
+            "autodiscover.example.com."
+        )
+    if not target.isascii():
+        try:
+            hint = f"write it in punycode: {target.encode('idna').decode()}"
+        except UnicodeError:
+            hint = "it is not a valid host name"
+        raise RepositoryError(f"{domain}: custom target {target} is internationalised; {hint}")
+    if not _TARGET_CHARS.match(target):
+        raise RepositoryError(
+            f"{domain}: custom target {target!r} is not a host name; give a fully qualified "
+            "host name with a trailing dot, e.g. autodiscover.example.com."
+        )
+    value = {"port": 443, "priority": 0, "target": target, "weight": 0}
+    check_srv_values(domain, [value])  # an IP, no trailing dot, '.'
+    return value
+
+
+def check_record(domain: str, record: dict, custom: bool = False) -> None:
+    """octoDNS's own validation of a record ``add`` writes, plus RFC 2181's TTL cap.
+
+    octoDNS refuses a negative TTL (and, for a custom target, a name that is no
+    valid FQDN); it accepts TTLs beyond 2**31 - 1, which DNS reads as 0.
+    """
+    from octodns.record import Record, ValidationError  # the planner loads octoDNS anyway
+    from octodns.zone import Zone
+
+    ttl = record["ttl"]
+    allowed = f"use a whole number of seconds from 0 to {MAX_TTL}"
+    if isinstance(ttl, bool) or not isinstance(ttl, int):
+        raise RepositoryError(f"{domain}: TTL {ttl!r} is not a whole number; {allowed}")
+    try:
+        Record.new(Zone(f"{domain}.", []), SRV_LABEL, record)
+    except ValidationError as e:
+        reasons = [str.__str__(r) for r in e.reasons]
+        ids = {getattr(r, "validator_id", None) for r in e.reasons}
+        if "ttl-rfc" in ids or any("ttl" in r for r in reasons):
+            raise RepositoryError(f"{domain}: TTL {ttl} is out of range; {allowed}") from e
+        hint = (
+            "; give a fully qualified host name with a trailing dot, e.g. autodiscover.example.com."
+            if custom
+            else ""
+        )
+        raise RepositoryError(f"{domain}: {'; '.join(reasons)} (octoDNS){hint}") from e
+    if ttl > MAX_TTL:
+        raise RepositoryError(f"{domain}: TTL {ttl} is out of range; {allowed} (RFC 2181)")
+
+
+def _home(
+    zones_dir: Path,
+    provider: str,
+    domain: str,
+    existing: list[ZoneFile],
+    live_zone: str | None,
+) -> tuple[str, Path]:
+    """The zone (no trailing dot) and zone file that declare ``domain``.
+
+    A declared zone file at or above the domain holds it (its provider must be
+    ``provider``). Given ``live_zone``, live DNS decides where there is no such
+    file, or when the domain lies in a zone of its own below that file's zone; a
+    live zone above the declared one contradicts the repository and is refused.
+    """
+    parent = _parent_zone(domain, existing)
+    apex = None
+    if live_zone is not None:
+        found = live_zone.rstrip(".").lower()
+        apex = check_domain_name(found, f"live zone {found} of {domain}")
+        if domain != apex and not domain.endswith("." + apex):
+            raise RepositoryError(f"{domain}: live DNS names zone {apex}., which does not hold it")
+    if parent is not None:
+        declared = parent.zone.rstrip(".")
+        if apex is None or apex == declared:
+            if parent.provider != provider:
+                raise RepositoryError(
+                    f"{domain} lies in zone {parent.zone} which is declared for provider "
+                    f"{parent.provider} ({parent.path}); use --provider {parent.provider}"
+                )
+            return declared, parent.path
+        if not apex.endswith("." + declared):
+            raise RepositoryError(
+                f"{domain}: live DNS puts it in zone {apex}., but {parent.path} declares zone "
+                f"{parent.zone} for it; fix the zone files, or add without --resolver"
+            )
+    zone = apex or domain
+    return zone, zones_dir / provider / f"{zone}.yaml"
 
 
 def render_zone_file(data: dict) -> str:
