@@ -89,7 +89,7 @@ def summary_row(comment: str) -> list[int]:
     return [int(cell) for cell in lines[header + 2].strip("| ").split(" | ")]
 
 
-SUMMARY_ORDER = ("zones", "zones_with_changes", "create", "update", "delete",
+SUMMARY_ORDER = ("zones", "zones_with_changes", "zones_refused", "create", "update", "delete",
                  "conflicts_removed", "warnings")  # fmt: skip
 
 
@@ -207,8 +207,8 @@ def test_summary_counts_match_the_plan_json(workspace: Path):
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     text = build_comment(report, ARTIFACT)
-    assert summary_row(text) == [report["summary"][k] for k in SUMMARY_ORDER]
-    assert summary_row(text)[:5] == [5, 4, 5, 1, 6]
+    assert summary_row(text) == [report["summary"].get(k, 0) for k in SUMMARY_ORDER]
+    assert summary_row(text)[:6] == [5, 4, 0, 5, 1, 6]
     for zone in report["zones"]:
         if zone["changes"]:
             assert f"<b>{zone['zone']}</b>" in text
@@ -216,7 +216,9 @@ def test_summary_counts_match_the_plan_json(workspace: Path):
 
 def test_summary_counts_of_a_synthetic_plan():
     report = synthetic_report([zone_entry(i, changes=i % 4, warnings=i % 2) for i in range(40)])
-    assert summary_row(build_comment(report)) == [report["summary"][k] for k in SUMMARY_ORDER]
+    assert summary_row(build_comment(report)) == [
+        report["summary"].get(k, 0) for k in SUMMARY_ORDER
+    ]
 
 
 def test_each_zone_is_one_collapsed_block():
@@ -252,7 +254,7 @@ def test_two_thousand_domains_with_changes_stay_below_the_limit():
     assert match, "says that details were cut"
     assert int(match.group(1)) + shown == 2000
     assert ARTIFACT in match.group(0), "points to the full plan artifact where it says so"
-    assert summary_row(text) == [report["summary"][k] for k in SUMMARY_ORDER]
+    assert summary_row(text) == [report["summary"].get(k, 0) for k in SUMMARY_ORDER]
     assert extract_checksum(text) == report["checksum"]
 
 
@@ -322,3 +324,17 @@ def test_cli_rejects_what_is_not_a_plan(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(args) == 1
     assert "not a plan written by 'plan --format json'" in capsys.readouterr().err
     assert not (tmp_path / "c.md").exists()
+
+
+def test_refused_zones_are_listed_with_their_reasons_and_not_counted_as_changes(
+    workspace: Path,
+):
+    config = workspace / "config/local.yaml"
+    config.write_text(config.read_text().replace("max_deletes: 5", "max_deletes: 1"))
+    out = run_cli("plan", "--format", "json", "--output", "plan.json", cwd=workspace)
+    assert out.returncode == 1, "two zones are refused"
+    report = json.loads((workspace / "plan.json").read_text())
+    comment = build_comment(report)
+    assert "**2 zone(s) refused** (not applied; the others are):" in comment
+    assert "- `contoso.com.` at local: 2 deletes exceed max_deletes 1" in comment
+    assert summary_row(comment)[:7] == [5, 2, 2, 2, 1, 0, 0], "refused zones' changes not counted"

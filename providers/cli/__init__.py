@@ -19,7 +19,7 @@ from ..core.errors import Problems
 from ..core.layout import repository_of
 from ..planner.interrupts import STOP, Interrupted
 from . import add, apply, confirm, doctor, import_, list_, plan, report, validate
-from .options import EPILOG, EXIT_ERROR, Parser, UsageError, add_debug
+from .options import EPILOG, EXIT_ERROR, EXIT_OK, Parser, UsageError, add_debug
 
 #: in the order --help lists them
 COMMANDS = (plan, apply, validate, add, list_, confirm, doctor, import_, report)
@@ -130,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         code = e.exit_code if isinstance(e, Interrupted) else 130
         print(f"error: interrupted ({e or 'SIGINT'}); nothing more was done", file=sys.stderr)
         return code
+    except BrokenPipeError:  # `plan.py list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Problems as e:  # several files: one line each, then the count
         for line in e.lines:
             print(f"error: {line}", file=sys.stderr)

@@ -99,8 +99,8 @@ def build_report(
         "zones": zones,
         "summary": {
             "zones": len(zones),
-            "zones_with_changes": sum(1 for z in zones if z["changes"] and not z["refused"]),
-            "zones_refused": sum(1 for z in zones if z["refused"]),
+            "zones_with_changes": sum(1 for z in zones if z["changes"] and not z.get("refused")),
+            "zones_refused": sum(1 for z in zones if z.get("refused")),
             **totals,
             "conflicts_removed": conflicts_removed,
             "warnings": warnings,
@@ -152,8 +152,8 @@ _SIGNS = {"create": "+", "update": "~", "delete": "-"}
 
 
 def _state(zone: dict) -> str:
-    if zone["refused"]:
-        return f"REFUSED: {zone['refused']}"
+    if zone.get("refused"):
+        return f"REFUSED: {zone.get('refused')}"
     return f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
 
 
@@ -163,7 +163,7 @@ def render_text(report: dict, changes_only: bool = False) -> str:
     lines = []
     notes = 0
     for zone in report["zones"]:
-        shown = zone["changes"] or zone["refused"]
+        shown = zone["changes"] or zone.get("refused")
         if changes_only and not shown:
             continue
         doms = ", ".join(
@@ -192,7 +192,7 @@ def render_text(report: dict, changes_only: bool = False) -> str:
 
 
 def _summary_line(s: dict, notes: int) -> str:
-    refused = f", {s['zones_refused']} refused" if s.get("zones_refused") else ""
+    refused = f", {s.get('zones_refused', 0)} refused" if s.get("zones_refused") else ""
     return (
         f"Summary: {s['zones']} zone(s), {s['zones_with_changes']} with changes{refused}: "
         f"{s['create']} create, {s['update']} update, {s['delete']} delete, "
@@ -205,12 +205,12 @@ def render_summary(report: dict) -> str:
     lines = []
     notes = 0
     for zone in report["zones"]:
-        if not (zone["changes"] or zone["refused"]):
+        if not (zone["changes"] or zone.get("refused")):
             continue
         counts = {a: sum(1 for c in zone["changes"] if c["action"] == a) for a in _SIGNS}
         notes += len(zone["warnings"])
         what = " ".join(f"{_SIGNS[a]}{n}" for a, n in counts.items() if n)
-        state = f"REFUSED: {zone['refused']}" if zone["refused"] else what
+        state = f"REFUSED: {zone.get('refused')}" if zone.get("refused") else what
         warned = f", {len(zone['warnings'])} warning(s)" if zone["warnings"] else ""
         lines.append(f"{zone['zone']} at {zone['provider']}: {state}{warned}")
     lines += [_summary_line(report["summary"], notes), f"Checksum: {report['checksum']}"]
@@ -228,21 +228,21 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
     a pointer to the full plan is added.
     """
     s = report["summary"]
-    listed = [z for z in report["zones"] if z["changes"] or z["refused"]]
+    listed = [z for z in report["zones"] if z["changes"] or z.get("refused")]
     head = [
         "### autodiscover-dns plan",
         "",
         "| zones | with changes | refused | create | update | delete | conflicts removed "
         "| warnings |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {s['zones']} | {s['zones_with_changes']} | {s['zones_refused']} | {s['create']} | "
+        f"| {s['zones']} | {s['zones_with_changes']} | {s.get('zones_refused', 0)} | {s['create']} | "
         f"{s['update']} | {s['delete']} | {s['conflicts_removed']} | "
         f"{sum(len(z['warnings']) for z in listed)} |",
         "",
         f"Checksum: `{report['checksum']}`",
         "",
     ]
-    refused = [z for z in listed if z["refused"]]
+    refused = [z for z in listed if z.get("refused")]
     if refused:
         head += [f"**{len(refused)} zone(s) refused** (not applied; the others are):", ""]
         head += [f"- `{z['zone']}` at {z['provider']}: {_md_escape(z['refused'])}" for z in refused]
