@@ -42,7 +42,7 @@ class AutodiscoverPlan(Plan):
 
     autodiscover_analysed = True
 
-    def __init__(self, plan: Plan, max_deletes: int) -> None:
+    def __init__(self, plan: Plan, max_deletes: int, analysis: ZoneAnalysis | None = None) -> None:
         super().__init__(
             plan.existing,
             plan.desired,
@@ -53,6 +53,8 @@ class AutodiscoverPlan(Plan):
             meta=plan.meta,
         )
         self.max_deletes = max_deletes
+        #: the policy's decision (reasons, declarations): what a work order explains
+        self.analysis = analysis
 
     def raise_if_unsafe(self) -> None:
         deletes = self.change_counts["Delete"]
@@ -201,7 +203,7 @@ class AutodiscoverProcessor(BaseProcessor):
         notes = getattr(target, "change_notes", None)
         if analysis is not None and notes is not None:
             analysis.warnings.extend(notes(zone, plan.changes))
-        return AutodiscoverPlan(plan, self.max_deletes)
+        return AutodiscoverPlan(plan, self.max_deletes, analysis)
 
 
 def live_view(target: BaseProvider, existing: Zone) -> LiveZone:

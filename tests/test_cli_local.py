@@ -167,7 +167,8 @@ def test_checksum_does_not_depend_on_hash_order(workspace: Path):
 
 
 @pytest.mark.parametrize(
-    "command", ["plan", "apply", "validate", "add", "confirm", "doctor", "report", "import"]
+    "command",
+    ["plan", "apply", "validate", "add", "confirm", "doctor", "report", "import", "locate"],
 )
 def test_readme_cli_reference_matches_help(command: str):
     """README and --help stay in step: the README block is the usage line --help prints."""

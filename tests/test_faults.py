@@ -33,6 +33,9 @@ The tests run a copy of config/octodns.yaml with smaller timeouts and waits
 - PowerDNS: no retries; one GET per zone and one PATCH per changed zone (and one
   version request per run), each within ``timeout`` 10 s per socket operation: at
   most 40 s per zone.
+
+A refused connection or an unknown host is none of these: nothing was sent, so no
+provider retries it; the run stops with one line naming the URL and its variable.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ import requests
 import yaml
 
 from tests.fakes.cloudflare_api import FakeCloudflare
-from tests.helpers import ROOT, one_error_line, owned_by_spec, run_cli
+from tests.helpers import ROOT, one_error_line, owned_by_spec, quiet, run_cli
 from tests.provider_cases import CONFLICTS, EXPECTED, NS, SOA, SRV_NAME, SRV_VALUE, UNRELATED
 from tests.servers import free_port
 from tests.servers.backends import (
@@ -157,8 +160,9 @@ def cli(ws: Path, env: dict[str, str], command: str, *args: str):
     """plan.py in a subprocess (JSON for plan); never a traceback, never a hang."""
     extra = ("--format", "json") if command == "plan" else ()
     out = run_cli(
-        command, "--config", CONFIG, "--quiet", *extra, *args, cwd=ws, env=env, timeout=HANG_GUARD
-    )
+        command, "--config", CONFIG, *quiet(command), *extra, *args, cwd=ws, env=env,
+        timeout=HANG_GUARD,
+    )  # fmt: skip
     assert "Traceback" not in out.stderr, out.stderr
     return out
 
@@ -780,7 +784,8 @@ def test_bind_unreachable_closing_or_silent_server(ws, behaviour, words):
             assert out.returncode == 1, out.stdout + out.stderr
             line = one_error_line(out.stderr)
             assert words.format(port=port) in line, line
-            assert "applied" not in out.stdout
+            assert "1 zone(s) refused (example.com: " in line, "refused alone, not a crash"
+            assert not re.search(r"^applied ", out.stdout, re.M)
         if behaviour != "refused":
             assert server.log, "the fake server saw no connection"
 
@@ -1089,7 +1094,9 @@ def test_connection_closed_without_answer_keeps_its_bounded_retries(ws, provider
     assert listener.accepted == attempts, out.stderr
 
 
-def test_powerdns_403_and_500_while_planning_write_nothing(pdns, ws):
+def test_powerdns_403_and_500_while_planning_refuse_only_that_zone(pdns, ws):
+    """A zone the API will not show is refused with the API's answer in one line; it is
+    never written, while the zones that could be read are applied."""
     declare(ws, "powerdns", ZONES)
     before = {zone: pdns.rrsets(zone) for zone in ZONES}
     with FaultProxy(pdns.api_url) as proxy:
@@ -1102,9 +1109,13 @@ def test_powerdns_403_and_500_while_planning_write_nothing(pdns, ws):
                 proxy.fail("GET", r"/zones/example\.org\.$", status=status)
                 out = cli(ws, env, command)
                 assert out.returncode == 1, out.stdout + out.stderr
-                assert words in one_error_line(out.stderr)
-        assert proxy.requests("PATCH", "") == []
-    assert {zone: pdns.rrsets(zone) for zone in ZONES} == before
+                line = one_error_line(out.stderr)
+                assert words in line, line
+                assert "1 zone(s) refused (example.org: " in line, line
+        patched = {path.split("/zones/")[-1] for m, path, _ in proxy.log if m == "PATCH"}
+        assert "example.org." not in patched
+        assert patched == set(CHANGING) - {"example.org."}
+    assert pdns.rrsets("example.org.") == before["example.org."]
 
 
 @pytest.mark.filterwarnings("ignore:Exception.Route53ClientError. with code AccessDenied")
@@ -1135,7 +1146,8 @@ def test_route53_access_denied_is_one_line_and_writes_nothing(moto_route53, ws, 
         line = one_error_line(out.stderr)
         assert "Route53 failed reading zone example." in line, line
         assert "(AccessDenied) when calling the ListHostedZones operation" in line, line
-        assert line.endswith("check the AWS credentials (or role) and their route53 permissions")
+        assert "check the AWS credentials (or role) and their route53 permissions" in line
+        assert f"{len(ZONES)} zone(s) refused" in line, "each zone refused, none crashed the run"
     assert writes == []
     deny.clear()
     assert {zone: moto_route53.records(r53.ids[zone]) for zone in ZONES} == before

@@ -117,6 +117,14 @@ def test_plan_workflow_shape():
     post = step(data, "Post or update the plan comment")
     assert "prcomment find" in post["run"]
     assert "--method PATCH" in post["run"]
+    # scoped to the pull request: the zones changed since the merge base
+    (checkout,) = [s for j in data["jobs"].values() for s in j["steps"]
+                   if s.get("uses", "").startswith("actions/checkout@")]  # fmt: skip
+    assert checkout["with"]["fetch-depth"] == 0
+    merge_base = step(data, "Merge base")["run"]
+    assert 'git merge-base "origin/$GITHUB_BASE_REF" HEAD' in merge_base
+    assert "$GITHUB_ENV" in merge_base
+    assert "--changed-since $CHANGED_SINCE" in plan["run"]
 
 
 def test_apply_workflow_shape():
@@ -136,6 +144,11 @@ def test_apply_workflow_shape():
     assert 'plan.py apply --config "$DNS_CONFIG" --checksum "$CHECKSUM"' in apply["run"]
     assert set(PROVIDER_SECRETS) <= set(apply["env"])
     assert "secrets." not in json.dumps(step(data, "Find the reviewed checksum"))
+    # the merge applies the set its plan covered: what the push changed
+    (checkout,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkout["with"]["fetch-depth"] == 0
+    assert apply["env"]["BEFORE"] == "${{ github.event.before }}"
+    assert '--changed-since "$changed_since"' in apply["run"]
 
 
 def test_drift_workflow_shape():
@@ -173,6 +186,8 @@ def test_gitlab_jobs_and_rules():
     assert "prcomment find" in script
     assert "-X PUT" in script
     assert {"plan.json", "plan.md"} <= set(plan["artifacts"]["paths"])
+    assert plan["variables"]["GIT_DEPTH"] == "0"
+    assert "--changed-since $CI_MERGE_REQUEST_DIFF_BASE_SHA" in script
 
     assert apply["resource_group"]
     assert apply["rules"][0]["if"] == (
@@ -180,6 +195,9 @@ def test_gitlab_jobs_and_rules():
     )
     assert all("$CI_DEFAULT_BRANCH" in r["if"] for r in apply["rules"])
     assert '--checksum "$checksum"' in "\n".join(flat(apply["script"]))
+    assert apply["variables"]["GIT_DEPTH"] == "0"
+    assert 'changed_since="$CI_COMMIT_BEFORE_SHA"' in "\n".join(flat(apply["script"]))
+    assert '--changed-since "$changed_since"' in "\n".join(flat(apply["script"]))
     assert "aud" in apply["id_tokens"]["AWS_ID_TOKEN"]
 
     assert drift["rules"][0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"'}
@@ -415,7 +433,7 @@ def test_github_pipeline_end_to_end(pipeline: Pipeline):
     assert extract_checksum(first["body"]) == reviewed
     assert "https://ci.example/artifacts/9" in first["body"]
     assert "contoso.com." in first["body"]
-    assert "| 5 | 4 | 5 | 1 | 6 | 6 |" in first["body"]
+    assert "| 5 | 4 | 0 | 5 | 1 | 6 | 6 |" in first["body"]
     assert not (root / "live").exists(), "planning writes nothing"
 
     # another push to the pull request: the same comment is updated, none added

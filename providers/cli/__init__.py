@@ -18,11 +18,11 @@ from pathlib import Path
 from ..core.errors import Problems
 from ..core.layout import repository_of
 from ..planner.interrupts import STOP, Interrupted
-from . import add, apply, confirm, doctor, import_, list_, plan, report, validate
+from . import add, apply, confirm, doctor, import_, list_, locate, plan, report, validate
 from .options import EPILOG, EXIT_ERROR, EXIT_OK, Parser, UsageError, add_debug
 
 #: in the order --help lists them
-COMMANDS = (plan, apply, validate, add, list_, confirm, doctor, import_, report)
+COMMANDS = (plan, apply, validate, add, list_, confirm, doctor, import_, report, locate)
 
 
 def build_parser(command: str | None = None) -> Parser:

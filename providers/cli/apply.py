@@ -8,8 +8,16 @@ import re
 import sys
 from pathlib import Path
 
-from .options import EXIT_ERROR, EXIT_OK, UsageError, add_common, add_force
-from .plan import refused_line
+from .options import (
+    EXIT_ERROR,
+    EXIT_OK,
+    UsageError,
+    add_changed_since,
+    add_common,
+    add_dns_reading,
+    add_force,
+)
+from .plan import changed_since, refused_line, resolver_of
 
 NAME = "apply"
 
@@ -20,9 +28,14 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
+    add_changed_since(p)
     p.add_argument("--checksum", metavar="HEX", help="apply only if the plan has this checksum")
     p.add_argument("--plan", metavar="FILE", help="reviewed plan JSON: apply only if unchanged")
     add_force(p)
+    add_dns_reading(p)
+    p.add_argument("--work-orders", metavar="DIR",
+                   help="where the manual provider writes work orders (default: its config's "
+                   "work_orders, ./work-orders)")  # fmt: skip
     p.add_argument("--quiet", action="store_true",
                    help="no progress and no line per applied zone; the tally stays")  # fmt: skip
     p.set_defaults(func=run)
@@ -38,7 +51,14 @@ def run(args) -> int:
     expected = args.checksum or (_checksum_from_file(args.plan) if args.plan else None)
     if expected is not None:
         expected = _well_formed(expected, f"{args.plan}: its checksum" if args.plan else None)
-    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
+    changed = changed_since(args)
+    engine = Engine.open(
+        Path(args.config), args.zones, progress=not args.quiet, shard=args.shard,
+        within=changed.select if changed else None,
+    )  # fmt: skip
+    if changed and changed.scope:
+        print(changed.scope.note(), file=sys.stderr)
+    engine.use_dns(args.nameserver, resolver_of(args), args.timeout, args.work_orders)
     with engine.apply_lock():
         result = engine.plan(force=args.force, force_zones=args.force_zone)
         print(render_text(result.report, changes_only=args.quiet), end="")
@@ -61,6 +81,10 @@ def run(args) -> int:
         def show(o) -> None:
             if o.error:
                 print(f"FAILED  {o.zone} at {o.target}: {o.error}", file=sys.stderr, flush=True)
+            elif o.work_order is not None:  # a manual zone: nothing was written to DNS
+                files = ", ".join(str(p) for p in o.work_order)
+                print(f"work order {o.zone} at {o.target}: {o.changes} change(s) to make by "
+                      f"hand -> {files}", flush=True)  # fmt: skip
             elif not args.quiet:
                 print(f"applied {o.zone} at {o.target}: {o.changes} change(s)", flush=True)
 
@@ -71,7 +95,8 @@ def run(args) -> int:
 
 def _tally(result, outcomes: list, stop, quiet: bool) -> int:
     """The closing lines of every apply: what was applied, failed, refused, not started."""
-    applied = [o for o in outcomes if not o.error]
+    applied = [o for o in outcomes if not o.error and o.work_order is None]
+    ordered = [o for o in outcomes if not o.error and o.work_order is not None]
     failed = [o for o in outcomes if o.error]
     done = {o.zone for o in outcomes}
     left = [plan.desired.name for _t, plan in result.plans if plan.desired.name not in done]
@@ -82,9 +107,10 @@ def _tally(result, outcomes: list, stop, quiet: bool) -> int:
         for zone in left:
             print(f"not applied {zone} (interrupted)")
     changes = sum(o.changes for o in applied)
+    orders = f", {len(ordered)} by work order" if ordered else ""
     print(
-        f"Tally: {len(applied)} zone(s) applied ({changes} change(s)), {len(failed)} failed, "
-        f"{len(result.refused)} refused, {len(left)} not started."
+        f"Tally: {len(applied)} zone(s) applied ({changes} change(s)){orders}, {len(failed)} "
+        f"failed, {len(result.refused)} refused, {len(left)} not started."
     )
     if stop.received:
         print(

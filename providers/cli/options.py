@@ -43,6 +43,14 @@ def add_common(
                        help="only shard I of N (by zone-name hash)")  # fmt: skip
 
 
+def add_changed_since(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--changed-since", metavar="REF",
+        help="only the zones whose zone files differ from git revision REF (the whole estate "
+        "when config/, providers/, plan.py or the lock files differ)",
+    )  # fmt: skip
+
+
 def add_force(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true",
                    help="lift the unsafe-plan guards (max_deletes) for every zone")  # fmt: skip
@@ -63,24 +71,40 @@ def add_live_dns_options(p: argparse.ArgumentParser, output_format: bool = True)
 
     ``output_format=False`` leaves out ``--format`` (report writes files of fixed formats).
     """
-    from ..live.queries import DEFAULT_TIMEOUT, TRIES
-
-    p.add_argument(
-        "--nameserver", action="append", metavar="HOST[:PORT]", type=nameserver_arg,
-        help="ask this nameserver instead of the zone's NS set (repeat for several; "
-        "[IPv6]:PORT for IPv6 with a port)",
-    )  # fmt: skip
+    add_nameserver(p)
     p.add_argument(
         "--serve-local", action="store_true",
         help="serve the zone-file provider's zones (live/, else examples/live/) with a local "
         "BIND named on 127.0.0.1 and ask it",
     )  # fmt: skip
-    p.add_argument(
-        "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-        help=f"per query try; {TRIES} tries over UDP (default {DEFAULT_TIMEOUT:g})",
-    )  # fmt: skip
+    add_timeout(p)
     if output_format:
         add_format(p, "json")
+
+
+def add_nameserver(p: argparse.ArgumentParser, what: str = "") -> None:
+    p.add_argument(
+        "--nameserver", action="append", metavar="HOST[:PORT]", type=nameserver_arg,
+        help=f"ask this nameserver instead of the zone's NS set{what} (repeat for several; "
+        "[IPv6]:PORT for IPv6 with a port)",
+    )  # fmt: skip
+
+
+def add_timeout(p: argparse.ArgumentParser) -> None:
+    from ..live.queries import DEFAULT_TIMEOUT, TRIES
+
+    p.add_argument(
+        "--timeout", type=positive_float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+        help=f"per DNS query try; {TRIES} tries over UDP (default {DEFAULT_TIMEOUT:g})",
+    )  # fmt: skip
+
+
+def add_dns_reading(p: argparse.ArgumentParser) -> None:
+    """plan and apply: how zones of hosts without an API (the manual provider) are read."""
+    add_nameserver(p, " (zones read through DNS: the manual provider)")
+    add_resolver(p, "recursive resolver that finds each zone's nameservers (default: the "
+                 "system's)")  # fmt: skip
+    add_timeout(p)
 
 
 def add_resolver(p: argparse.ArgumentParser, help: str) -> None:

@@ -11,7 +11,9 @@ from .options import (
     EXIT_OK,
     EXIT_PENDING,
     UsageError,
+    add_changed_since,
     add_common,
+    add_dns_reading,
     add_force,
     add_format,
     add_quiet,
@@ -26,6 +28,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
+    add_changed_since(p)
     add_format(p, "summary", "markdown", "json")
     p.add_argument("--changes-only", action="store_true",
                    help="text: list only zones with changes or refused")  # fmt: skip
@@ -36,6 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="exit 2 when changes are pending, 0 when none (1: error or a "
                    "refused zone)")  # fmt: skip
     add_force(p)
+    add_dns_reading(p)
     add_quiet(p)
     p.set_defaults(func=run)
 
@@ -46,9 +50,18 @@ def run(args) -> int:
 
     if args.changes_only and args.format != "text":
         raise UsageError("--changes-only is for --format text (summary lists only changes)")
-    engine = Engine.open(Path(args.config), args.zones, progress=not args.quiet, shard=args.shard)
+    changed = changed_since(args)
+    engine = Engine.open(
+        Path(args.config), args.zones, progress=not args.quiet, shard=args.shard,
+        within=changed.select if changed else None,
+    )  # fmt: skip
+    if changed and changed.scope:
+        print(changed.scope.note(), file=sys.stderr)
+    engine.use_dns(args.nameserver, resolver_of(args), args.timeout)
     result = engine.plan(force=args.force, force_zones=args.force_zone)
     report = result.report
+    if changed and changed.scope:
+        report = {**report, "scope": changed.scope.as_json()}
     if args.format == "json":
         text = render_json(report)
     elif args.format == "markdown":
@@ -68,6 +81,22 @@ def run(args) -> int:
     if args.detailed_exitcode and report["summary"]["zones_with_changes"]:
         return EXIT_PENDING
     return EXIT_OK
+
+
+def changed_since(args):
+    """``--changed-since REF``: the files changed since REF in the config's repository."""
+    if args.changed_since is None:
+        return None
+    from ..core.layout import repository_of
+    from ..planner.changes import ChangedSince
+
+    root = repository_of(Path(args.config)) or Path.cwd()
+    return ChangedSince.read(args.changed_since, root)
+
+
+def resolver_of(args) -> str | None:
+    """The one recursive resolver that finds nameservers (the first --resolver given)."""
+    return args.resolver[0] if args.resolver else None
 
 
 def refused_line(refused: dict[str, str], command: str) -> str:

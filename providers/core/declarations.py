@@ -8,6 +8,7 @@ before anything is planned.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -61,7 +62,8 @@ class Policy(StrEnum):
 POLICIES = tuple(p.value for p in Policy)
 DEFAULT_POLICY = Policy.REMOVE.value
 META_KEY = "autodiscover"
-META_FIELDS = ("platform", "policy")
+META_FIELDS = ("platform", "policy", "customer")
+_CUSTOMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Declaration:
     policy: Policy
     values: tuple[dict, ...]
     ttl: int
+    customer: str | None = None  # who a manual work order goes to (zone file's customer:)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "policy", Policy(self.policy))  # a plain word is accepted too
@@ -156,7 +159,14 @@ def declaration_from_record(record, catalog: Catalog) -> Declaration:
     unknown = sorted(set(meta) - set(META_FIELDS))
     if unknown:
         raise DeclarationError(
-            f"{where}: unknown octodns.{META_KEY} key {unknown[0]!r}; allowed: platform, policy"
+            f"{where}: unknown octodns.{META_KEY} key {unknown[0]!r}; allowed: "
+            f"{', '.join(META_FIELDS)}"
+        )
+    customer = meta.get("customer")
+    if customer is not None and not (isinstance(customer, str) and _CUSTOMER.match(customer)):
+        raise DeclarationError(
+            f"{where}: customer {customer!r} must be a short name (letters, digits, space, "
+            "'.', '_', '-'; up to 64 characters): it names the customer's work order files"
         )
     policy = meta.get("policy", DEFAULT_POLICY)
     if policy not in POLICIES:
@@ -167,8 +177,9 @@ def declaration_from_record(record, catalog: Catalog) -> Declaration:
     check_srv_values(where, values)
     platform = _platform_for(where, meta.get("platform"), values, catalog)
     return Declaration(
-        domain=domain, platform=platform, policy=policy, values=tuple(values), ttl=record.ttl
-    )
+        domain=domain, platform=platform, policy=policy, values=tuple(values), ttl=record.ttl,
+        customer=customer,
+    )  # fmt: skip
 
 
 def _platform_for(where: str, key, values: list[dict], catalog: Catalog) -> Platform | None:

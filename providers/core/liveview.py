@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 #: types whose presence below the apex ends the zone (delegation) or hides the
 #: names below the owner (DNAME, RFC 6672): nothing at or below them is ours
 CUT_TYPES = frozenset({"NS"})
+#: the type of a name known (through DNS) to exist with types not asked for
+NODE = "NODE"
 OCCLUDING_TYPES = frozenset({"DNAME"})
 
 

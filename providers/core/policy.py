@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .declarations import Declaration, Policy, srv_text
 from .errors import DeclarationError
-from .liveview import LiveZone
+from .liveview import NODE, LiveZone
 from .ownership import ADDRESS_TYPES, SHIELD_TYPE, EmailDomain
 
 #: DNS types (as the live view names them) that answer Outlook's address queries
@@ -180,7 +180,7 @@ def _analyze_domain(analysis: ZoneAnalysis, d: Declaration, records: _Records, l
         remaining -= LIVE_ADDRESS_TYPES
     if ours:
         remaining.discard(SHIELD_TYPE)
-    held_by = [f"its {t} record" for t in sorted(remaining)]
+    held_by = [_held(t) for t in sorted(remaining)]
     if live.has_descendant(host):
         held_by.append("names below it")
     if host_conflicts and d.policy.keeps(wildcard=False):
@@ -262,6 +262,11 @@ def _warn_new_empty_non_terminals(analysis: ZoneAnalysis, d: Declaration, live) 
                 f"non-terminal): {where} and names below it (such as x.{where}) get NXDOMAIN "
                 f"or no data instead of the wildcard {_fqdn(wildcard, analysis.zone)}'s answer"
             )
+
+
+def _held(rdtype: str) -> str:
+    # NODE: read through DNS, the name exists with types the manual provider did not ask
+    return "records of other types" if rdtype == NODE else f"its {rdtype} record"
 
 
 def _served_types(octodns_types: set[str]) -> set[str]:

@@ -15,7 +15,7 @@ import dns.resolver
 
 from .localserver import INSTALL_HINT, LocalNamed, LocalZone, named_binary
 from .queries import Server, Settings
-from .servers import ConfirmError
+from .servers import ConfirmError, split_host_port
 
 MAX_WORKERS = 32  # I/O-bound against remote servers; more only adds GIL contention locally
 
@@ -34,6 +34,17 @@ class ZoneSource:
 
 def system_resolver(settings: Settings) -> dns.resolver.Resolver:
     resolver = dns.resolver.Resolver()
+    resolver.lifetime = settings.timeout * settings.tries
+    resolver.timeout = settings.timeout
+    return resolver
+
+
+def resolver_at(spec: str, settings: Settings) -> dns.resolver.Resolver:
+    """A resolver that asks only ``spec`` (IP[:PORT] or [IPv6]:PORT): --resolver."""
+    host, port = split_host_port(spec)
+    resolver = dns.resolver.Resolver(configure=False)
+    resolver.nameservers = [host]
+    resolver.port = port or 53
     resolver.lifetime = settings.timeout * settings.tries
     resolver.timeout = settings.timeout
     return resolver
@@ -61,7 +72,7 @@ def find_nameservers(
     """
     cache = {} if cache is None else cache
     source = ZoneSource(zone)
-    where = f"the system resolver ({_resolver_name(resolver)})"
+    where = f"the resolver ({_resolver_name(resolver)})"
     try:
         answer = resolver.resolve(zone, "NS", raise_on_no_answer=True)
         names = sorted({rd.target.to_text() for rd in answer})

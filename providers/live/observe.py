@@ -247,13 +247,7 @@ def _wildcard_source(
     probe gets the wildcard's answer too.
     """
     rdtype = dns.rdatatype.AAAA if conflicts[0]["type"] == "AAAA" else dns.rdatatype.A
-    try:
-        probe = dns.name.Name((PROBE_LABEL.encode(), *host.labels))
-        response = yield question(server, probe, rdtype)
-        check_answer(response, zone)
-    except (QueryFailed, dns.exception.DNSException):
-        return "unknown"
-    return "wildcard" if rrsets(response, probe, [rdtype, dns.rdatatype.CNAME]) else "explicit"
+    return (yield from _probe_source(host, zone, server, rdtype, dns.rdatatype.CNAME))
 
 
 def _observe_txt(
@@ -277,15 +271,18 @@ def _observe_txt(
     obs.wildcard = yield from _address_wildcard(domain, zone, server)
 
 
-def _probe_source(host: dns.name.Name, zone: str, server: Server, rdtype: int) -> Query[str]:
-    """'wildcard' when a name below ``host`` gets the same type (RFC 4592), else 'explicit'."""
+def _probe_source(
+    host: dns.name.Name, zone: str, server: Server, rdtype: int, *also: int
+) -> Query[str]:
+    """'wildcard' when a name below ``host`` gets the same type (or ``also``: RFC 4592),
+    else 'explicit'; 'unknown' when the probe fails."""
     try:
         probe = dns.name.Name((PROBE_LABEL.encode(), *host.labels))
         response = yield question(server, probe, rdtype)
         check_answer(response, zone)
     except (QueryFailed, dns.exception.DNSException):
         return "unknown"
-    return "wildcard" if rrsets(response, probe, [rdtype]) else "explicit"
+    return "wildcard" if rrsets(response, probe, [rdtype, *also]) else "explicit"
 
 
 def _address_wildcard(domain: dns.name.Name, zone: str, server: Server) -> Query[list[str]]:

@@ -12,7 +12,7 @@ import fcntl
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,7 @@ class Outcome:
     target: str
     changes: int = 0
     error: str | None = None
+    work_order: list[Path] | None = None  # manual provider: the files to act on
 
 
 class Engine:
@@ -99,11 +100,16 @@ class Engine:
         zones: list[str] | None = None,
         progress: bool = True,
         shard: tuple[int, int] | None = None,
+        within: Callable[[RunConfig], Collection[str] | None] | None = None,
     ) -> Engine:
         """Check the repository, select zones, check each provider's variables, then build
-        octoDNS's Manager for the zones whose providers can run."""
+        octoDNS's Manager for the zones whose providers can run. ``within``, given the
+        checked config, narrows the selection (None from it: no narrowing)."""
         run = prepare(config)
         chosen = select_zones(run, zones or [], shard)
+        keep = within(run) if within is not None else None
+        if keep is not None:
+            chosen = [z for z in chosen if z in keep]
         refused = {}
         missing = run.missing_environment(run.providers_for(chosen))
         for zone in chosen:
@@ -119,6 +125,26 @@ class Engine:
         planned = [z for z in chosen if z not in refused]
         manager = open_manager(run, zones=planned) if planned else None
         return cls(run, manager, planned, progress, refused)
+
+    def use_dns(
+        self,
+        nameservers: list[str] | None = None,
+        resolver: str | None = None,
+        timeout: float | None = None,
+        work_orders: str | None = None,
+    ) -> None:
+        """Hand --nameserver/--resolver/--timeout (and apply's --work-orders) to the
+        providers that read zones through DNS (the manual provider)."""
+        for provider in self.manager.providers.values() if self.manager else []:
+            if hasattr(provider, "use_dns"):
+                provider.use_dns(nameservers, resolver, timeout)
+                if work_orders:
+                    provider.work_orders = Path(work_orders)
+
+    @property
+    def manual_targets(self) -> set[str]:
+        providers = self.manager.providers if self.manager else {}
+        return {pid for pid, p in providers.items() if getattr(p, "MANUAL", False)}
 
     def plan(self, force: bool = False, force_zones: Iterable[str] = ()) -> PlanResult:
         """Plan every zone. ``force`` lifts the unsafe-plan guards (octoDNS's thresholds,
@@ -163,7 +189,9 @@ class Engine:
              if (zf := self._zone_file(z))}
             | {k for k in analyses if k[0] in set(self.zones)}
         )  # fmt: skip
-        report = build_report(plans, analyses, zone_targets, refused, capture.plans)
+        report = build_report(
+            plans, analyses, zone_targets, refused, capture.plans, self.manual_targets
+        )
         return PlanResult(plans, report, refused)
 
     def _zone_failed(self, errors: dict[str, str]):
@@ -186,6 +214,7 @@ class Engine:
             outcome = Outcome(zone=plan.desired.name, target=target.id)
             try:
                 outcome.changes = target.apply(plan)
+                outcome.work_order = getattr(target, "written", {}).get(outcome.zone)
             except Exception as e:  # reported per zone; the run exits 1
                 outcome.error = describe(e)
             outcomes.append(outcome)

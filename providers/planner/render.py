@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 
 from ..core.declarations import META_KEY, srv_text
 from ..core.policy import ZoneAnalysis
@@ -43,6 +44,7 @@ def build_report(
     zone_targets,
     refused: dict[str, str] | None = None,
     shown=None,
+    manual: Collection[str] = (),
 ) -> dict:
     """The JSON document: every planned zone, its changes with reasons, and a summary.
 
@@ -91,6 +93,7 @@ def build_report(
             "changes": changes,
             "warnings": list(analysis.warnings) if analysis else [],
             "refused": refused.get(zone),
+            "manual": target_id in manual,
         }
         warnings += len(entry["warnings"])
         zones.append(entry)
@@ -154,6 +157,8 @@ _SIGNS = {"create": "+", "update": "~", "delete": "-"}
 def _state(zone: dict) -> str:
     if zone.get("refused"):
         return f"REFUSED: {zone.get('refused')}"
+    if zone.get("manual") and zone["changes"]:
+        return f"{len(zone['changes'])} change(s) by hand (apply writes a work order)"
     return f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
 
 
@@ -235,8 +240,8 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
         "| zones | with changes | refused | create | update | delete | conflicts removed "
         "| warnings |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {s['zones']} | {s['zones_with_changes']} | {s.get('zones_refused', 0)} | {s['create']} | "
-        f"{s['update']} | {s['delete']} | {s['conflicts_removed']} | "
+        f"| {s['zones']} | {s['zones_with_changes']} | {s.get('zones_refused', 0)} | "
+        f"{s['create']} | {s['update']} | {s['delete']} | {s['conflicts_removed']} | "
         f"{sum(len(z['warnings']) for z in listed)} |",
         "",
         f"Checksum: `{report['checksum']}`",
@@ -246,6 +251,16 @@ def render_markdown(report: dict, limit: int | None = None, full_plan_hint: str 
     if refused:
         head += [f"**{len(refused)} zone(s) refused** (not applied; the others are):", ""]
         head += [f"- `{z['zone']}` at {z['provider']}: {_md_escape(z['refused'])}" for z in refused]
+        head.append("")
+    manual = [z for z in listed if z.get("manual") and not z.get("refused")]
+    if manual:
+        head += [
+            f"**Manual work: {len(manual)} zone(s)** at DNS hosts without an API. Apply "
+            "writes a work order per customer (`work-orders/`) for a person to make these "
+            "changes; `confirm` shows when they are live:",
+            "",
+        ]
+        head += [f"- `{z['zone']}`: {len(z['changes'])} change(s)" for z in manual]
         head.append("")
     blocks = []
     for zone in listed:
