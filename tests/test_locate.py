@@ -23,7 +23,7 @@ import dns.rdata
 import pytest
 
 from providers.live.locate import HostTableError, load_host_table
-from tests.helpers import ROOT, run_cli
+from tests.helpers import ROOT, run_cli, srv_zone_yaml
 from tests.servers import free_port
 from tests.servers.dnstree import DnsTree, LoopbackBlock, LoopbackUnavailable
 from tests.servers.fixtures import missing, require_binary
@@ -411,3 +411,29 @@ def test_readme_documents_every_host():
     section = (ROOT / "README.md").read_text().split("## Where is my DNS?")[1].split("\n## ")[0]
     for host in load_host_table(ROOT / "config/dns-hosts.yaml").hosts:
         assert host.name in section, host.name
+
+
+# -- --resolver finds nameservers for plan (manual provider) and confirm ---------------
+
+
+def test_plan_and_confirm_find_each_zones_nameservers_through_the_resolver(
+    resolver: str, workspace: Path
+):
+    """No --nameserver: the manual provider and confirm ask the resolver for the zone's NS
+    set and their addresses, then ask those servers directly, as on the internet."""
+    for path in (workspace / "zones/local").glob("*.yaml"):
+        path.unlink()
+    (workspace / "zones/manual/unknown-host.com.yaml").write_text(srv_zone_yaml([""]))
+    args = ("--config", "config/octodns.yaml", "--resolver", resolver, "--timeout", TIMEOUT)
+    plan = run_cli("plan", *args, "--format", "json", cwd=workspace)
+    assert plan.returncode == 0, plan.stderr
+    (zone,) = json.loads(plan.stdout)["zones"]
+    assert zone["provider"] == "manual"
+    assert [(c["action"], c["name"], c["type"]) for c in zone["changes"]] == [
+        ("create", "_autodiscover._tcp", "SRV")
+    ]
+    confirm = run_cli("confirm", *args, "--format", "json", cwd=workspace)
+    (domain,) = json.loads(confirm.stdout)["zones"]
+    assert domain["status"] == "pending", domain
+    asked = {ns["name"] for ns in domain["nameservers"]}
+    assert asked == {"ns1.example-host.net.", "ns2.example-host.net."}, domain["nameservers"]

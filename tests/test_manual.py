@@ -127,14 +127,40 @@ def test_apply_writes_work_orders_and_nothing_to_dns_and_a_person_can_follow_the
     }  # fmt: skip
     assert all(r["reason"] for r in rows)
 
+    waiting = status_page(ws, ns)["wild-cname.test"]
+    assert waiting["waiting"] == {
+        "for": "a manual change", "work_order": "./work-orders/unassigned.md",
+    }  # fmt: skip
+    assert waiting["fix"]["words"].startswith("Waiting for a manual change")
+
     person_follows(backend, rows)
     assert plan_json(ws, "--nameserver", ns)["summary"]["zones_with_changes"] == 0
+    assert "waiting" not in status_page(ws, ns)["wild-cname.test"]
     confirm = run_cli("confirm", "--config", CONFIG, "--nameserver", ns, "--format", "json",
                       cwd=ws)  # fmt: skip
     assert confirm.returncode in (0, 2), confirm.stderr
     statuses = {d["domain"]: d["status"] for d in json.loads(confirm.stdout)["zones"]}
     assert statuses["wild-cname.test"] == "confirmed"
     assert statuses["eu.sub.test"] == "confirmed"
+
+
+def status_page(ws: Path, ns: str) -> dict[str, dict]:
+    out = run_cli("report", "--config", CONFIG, "--nameserver", ns, "--json", "status.json",
+                  "--html", "status.html", cwd=ws)  # fmt: skip
+    assert "Traceback" not in out.stderr, out.stderr
+    data = json.loads((ws / "status.json").read_text())
+    return {d["domain"]: d for d in data["domains"]}
+
+
+def test_the_pr_comment_lists_manual_work_separately(served):
+    from providers.ci.prcomment import build_comment
+
+    ws, backend = served
+    report = plan_json(ws, "--nameserver", backend.nameserver())
+    comment = build_comment(report)
+    assert "**Manual work: 8 zone(s)** at DNS hosts without an API" in comment
+    assert "- `wild-cname.test.`: 3 change(s)" in comment
+    assert "3 change(s) by hand (apply writes a work order)" in comment
 
 
 def person_follows(backend: Bind, rows: list[dict]) -> None:

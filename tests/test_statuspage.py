@@ -208,7 +208,8 @@ def test_conflicts_have_plain_reasons_walks_and_fix_commands(estate: Estate) -> 
         f"make apply CONFIG={OCTODNS} ZONES=northwind.example",
     ]
     assert commands[2] == (
-        f"python plan.py confirm --config {OCTODNS} --nameserver 127.0.0.1:{estate.a.port} "
+        f".venv/bin/python plan.py confirm --config {OCTODNS} "
+        f"--nameserver 127.0.0.1:{estate.a.port} "
         f"--nameserver 127.0.0.1:{estate.b.port} --wait 3600 northwind.example"
     )
     pending = domains["contoso.example"]["fix"]
@@ -291,7 +292,7 @@ def test_dead_port_is_an_error_and_the_page_is_still_written(tmp_path: Path) -> 
         assert server["error"].startswith(f"timeout: no answer from 127.0.0.1:{port}")
         assert domain["outlook"]["steps"] == [], "no walk without an answer"
         assert domain["fix"]["commands"] == [
-            f"python plan.py confirm --config {OCTODNS} --nameserver 127.0.0.1:{port} "
+            f".venv/bin/python plan.py confirm --config {OCTODNS} --nameserver 127.0.0.1:{port} "
             f"{domain['domain']}"
         ]
     assert (tmp_path / "dead.html").stat().st_size > 10_000

@@ -14,6 +14,7 @@ from ..live.servers import ConfirmError, servers_from_specs
 from .options import DEFAULT_CONFIG
 
 ZONEFILE_PROVIDER = "providers.zonefile.ZoneFileProvider"
+MANUAL_PROVIDER = "providers.manual.ManualProvider"
 
 
 def settings_from(args) -> Settings:
@@ -72,9 +73,26 @@ def open_live_dns(args, targets: list[Declared], settings: Settings) -> LiveDns:
     config = Path(args.config)
     nameservers = servers_from_specs(args.nameserver or [])
     zones = sorted({d.zone_file.zone for d in targets})
+    resolvers = getattr(args, "resolver", None) or []
     return LiveDns(
-        config, zones, nameservers, args.serve_local, settings, lambda: local_zones(config)
-    )
+        config, zones, nameservers, args.serve_local, settings, lambda: local_zones(config),
+        resolver=resolvers[0] if resolvers else None,
+    )  # fmt: skip
+
+
+def manual_folders(config: str) -> tuple[tuple[str, str], ...]:
+    """zones/ folders planned by a manual provider (a DNS host without an API), each with
+    the folder its work orders go to."""
+    from ..planner.configuration import prepare
+
+    run = prepare(Path(config))
+    providers = run.data.get("providers") or {}
+    found = []
+    for folder, target in sorted(run.folders.items()):
+        conf = providers.get(target) or {}
+        if conf.get("class") == MANUAL_PROVIDER:
+            found.append((folder, str(conf.get("work_orders", "./work-orders"))))
+    return tuple(found)
 
 
 def processor_catalog(config: str):

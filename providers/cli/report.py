@@ -99,7 +99,13 @@ def run(args) -> int:
 def _collect(args) -> dict:
     from ..live import statuspage
     from ..live.servers import servers_from_specs
-    from .livedns import open_live_dns, processor_catalog, select_declared, settings_from
+    from .livedns import (
+        manual_folders,
+        open_live_dns,
+        processor_catalog,
+        select_declared,
+        settings_from,
+    )
 
     started = time.monotonic()
     settings = settings_from(args)
@@ -107,7 +113,8 @@ def _collect(args) -> dict:
     catalog = processor_catalog(args.config)
     resolvers = servers_from_specs(args.resolver or [])
     where = statuspage.Where(
-        args.config, args.config == DEFAULT_CONFIG, tuple(args.nameserver or ()), args.serve_local
-    )
+        args.config, args.config == DEFAULT_CONFIG, tuple(args.nameserver or ()), args.serve_local,
+        manual_folders(args.config),
+    )  # fmt: skip
     live = open_live_dns(args, targets, settings)
     return statuspage.collect(where, targets, live, catalog, resolvers, settings, started)

@@ -3,7 +3,8 @@
 Read by ``plan.py import`` (can the provider list its zones?) and checked by
 tests/test_capabilities.py against the provider classes' defaults, README's providers
 tables (generated from here: ``python -m providers.core.capabilities``), the configs'
-``env/NAME`` entries, ``.env.example`` and the CI secret lists. Adding a provider:
+``env/NAME`` entries, ``.env.example``, the CI secret lists and the credentials each CI
+job gets (plan and drift jobs read-only where the provider allows it). Adding a provider:
 docs/adding-a-provider.md.
 
 Each yes/no fact is a :class:`Feature`: whether the provider has it and how (or why
@@ -50,6 +51,31 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class JobCredentials:
+    """Least privilege in CI: the credential plan jobs (pull-request plan, drift) and the apply
+    job get, each as pairs (variable the provider reads, CI secret or variable it comes from).
+
+    The apply job's come only from the protected GitHub Environment ``dns-apply`` or from
+    protected GitLab variables scoped to that environment; plan jobs never get them."""
+
+    read_only: Feature  #: can: plans get a credential that cannot write (how); cannot: why not
+    plan: tuple[tuple[str, str], ...] = ()  #: plan and drift jobs
+    apply: tuple[tuple[str, str], ...] = ()  #: the apply job only
+
+    @property
+    def plan_sources(self) -> tuple[str, ...]:
+        return tuple(source for _, source in self.plan)
+
+    @property
+    def apply_sources(self) -> tuple[str, ...]:
+        return tuple(source for _, source in self.apply)
+
+
+#: a provider that needs no credentials (its entry must say so; the test checks)
+NO_CREDENTIALS = JobCredentials(read_only=can("no credentials"))
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """One provider: what it can do, what it needs."""
 
@@ -69,6 +95,7 @@ class Capabilities:
     permissions: str  #: what the credentials must be allowed to do (markdown)
     complete_view: Feature  #: reads every (owner, type) the backend serves (core/liveview.py)
     creates_zones: Feature  #: always cannot: a missing zone is an error, never created
+    job_credentials: JobCredentials = NO_CREDENTIALS  #: read-only for plans, write for apply
 
     @property
     def env(self) -> tuple[str, ...]:
@@ -107,9 +134,14 @@ PROVIDERS: dict[str, Capabilities] = {
             ambient_env=(),
             ci_variables=(),
             credentials="",
-            permissions="token with Zone:Read and DNS:Edit",
+            permissions="plans: token with Zone:Read and DNS:Read; apply: Zone:Read and DNS:Edit",
             complete_view=can("the raw record list, one records request per zone"),
             creates_zones=cannot(NEVER_CREATES),
+            job_credentials=JobCredentials(
+                read_only=can("a second API token with Zone:Read and DNS:Read only"),
+                plan=(("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_TOKEN_READ"),),
+                apply=(("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_TOKEN"),),
+            ),
         ),
         Capabilities(
             id="route53",
@@ -150,11 +182,16 @@ PROVIDERS: dict[str, Capabilities] = {
             ci_variables=("AWS_ROLE_ARN", "AWS_PLAN_ROLE_ARN", "AWS_REGION", "AWS_ID_TOKEN"),
             credentials="the AWS credential chain (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, "
             "`AWS_PROFILE`, role/OIDC); `AWS_ENDPOINT_URL_ROUTE_53` honoured",
-            permissions="`route53:ListHostedZones`, `ListHostedZonesByName`, "
-            "`ListResourceRecordSets`, `ChangeResourceRecordSets`, `GetChange`, "
-            "`ListHealthChecks`",
+            permissions="plans (read-only role): `route53:ListHostedZones`, "
+            "`ListHostedZonesByName`, `ListResourceRecordSets`, `ListHealthChecks`; apply: "
+            "those and `ChangeResourceRecordSets`, `GetChange`",
             complete_view=can("the record sets listed per zone, routing-policy and alias sets"),
             creates_zones=cannot(NEVER_CREATES),
+            job_credentials=JobCredentials(
+                read_only=can("a role with the List actions only, assumed through OIDC"),
+                plan=(("AWS_ROLE_ARN", "AWS_PLAN_ROLE_ARN"),),
+                apply=(("AWS_ROLE_ARN", "AWS_ROLE_ARN"),),
+            ),
         ),
         Capabilities(
             id="bind",
@@ -180,10 +217,22 @@ PROVIDERS: dict[str, Capabilities] = {
             ambient_env=(),
             ci_variables=(),
             credentials="",
-            permissions="`allow-transfer { key NAME; };` and `allow-update { key NAME; };` "
-            "per zone",
+            permissions="plans: a TSIG key in `allow-transfer { key NAME; };` only; apply: "
+            "a key in `allow-transfer` and `allow-update { key NAME; };` (or an "
+            "`update-policy` grant), per zone",
             complete_view=can("the AXFR itself: every type, glue, names under a DNAME"),
             creates_zones=cannot(NEVER_CREATES + " (RFC 2136 cannot create zones)"),
+            job_credentials=JobCredentials(
+                read_only=can("a second TSIG key that may transfer (AXFR) but not update"),
+                plan=(
+                    ("BIND_TSIG_NAME", "BIND_TSIG_NAME_READ"),
+                    ("BIND_TSIG_SECRET", "BIND_TSIG_SECRET_READ"),
+                ),
+                apply=(
+                    ("BIND_TSIG_NAME", "BIND_TSIG_NAME"),
+                    ("BIND_TSIG_SECRET", "BIND_TSIG_SECRET"),
+                ),
+            ),
         ),
         Capabilities(
             id="powerdns",
@@ -203,9 +252,18 @@ PROVIDERS: dict[str, Capabilities] = {
             ambient_env=(),
             ci_variables=(),
             credentials="",
-            permissions="API key",
+            permissions="API key; PowerDNS has no read-only key: plans need the full key",
             complete_view=can("the zone's `GET`, enabled records only, LUA as the server serves"),
             creates_zones=cannot(NEVER_CREATES + " (upstream's POST on 404 is refused)"),
+            job_credentials=JobCredentials(
+                read_only=cannot(
+                    "the API key has no scopes: a plan job given `PDNS_API_KEY_PLAN` holds a key "
+                    "that can write (restrict the API to the runners with "
+                    "`webserver-allow-from`), or leave it unset and PowerDNS zones out of CI plans"
+                ),
+                plan=(("PDNS_API_KEY", "PDNS_API_KEY_PLAN"),),
+                apply=(("PDNS_API_KEY", "PDNS_API_KEY"),),
+            ),
         ),
         Capabilities(
             id="local",
@@ -230,6 +288,7 @@ PROVIDERS: dict[str, Capabilities] = {
             permissions="files in `live/`",
             complete_view=can("the parsed file, `$INCLUDE` and `$GENERATE` expanded"),
             creates_zones=cannot(NEVER_CREATES + " (a zone file must exist, live or seed)"),
+            job_credentials=NO_CREDENTIALS,
         ),
     )
 }

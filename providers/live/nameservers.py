@@ -137,6 +137,7 @@ class LiveDns:
     def __init__(
         self, config: object, zones: list[str], nameservers: list[Server], serve_local: bool,
         settings: Settings, local_zones: Callable[[], dict[str, LocalZone]],
+        resolver: str | None = None,
     ) -> None:  # fmt: skip
         self.config = config  # named in messages only
         self.zones = zones
@@ -144,6 +145,7 @@ class LiveDns:
         self.serve_local = serve_local
         self.settings = settings
         self.local_zones = local_zones
+        self.resolver = resolver  # --resolver: finds each zone's NS set (default: the system's)
         # zones hosted by the zone-file provider: needed to serve them, or to say that
         # nothing serves them; --nameserver alone asks the given servers for every zone
         wanted = set(zones)
@@ -215,7 +217,11 @@ class LiveDns:
             else:
                 remote.append(zone)
         if remote:
-            resolver = system_resolver(self.settings)
+            resolver = (
+                resolver_at(self.resolver, self.settings)
+                if self.resolver
+                else system_resolver(self.settings)
+            )
             cache: dict[str, list[str]] = {}
             with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(remote))) as pool:
                 for source in pool.map(lambda z: find_nameservers(z, resolver, cache), remote):

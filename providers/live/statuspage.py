@@ -27,6 +27,7 @@ from ..core.catalog import Catalog
 from ..core.declarations import Policy
 from ..core.declared import Declared
 from ..core.errors import AutodiscoverError
+from ..core.workorder import file_stem
 from .checks import check
 from .doctor import O365_HOST, TargetChecker, Walk, walk
 from .nameservers import LiveDns
@@ -57,6 +58,9 @@ class Where:
     default_config: bool  # the command line's default: the commands need no CONFIG=
     nameservers: tuple[str, ...] = ()
     serve_local: bool = False
+    #: zones/ folders of DNS hosts without an API (the manual provider) -> its work-order
+    #: folder: their domains wait for a person, not for an apply
+    manual: tuple[tuple[str, str], ...] = ()
 
     @property
     def make(self) -> str:
@@ -144,12 +148,21 @@ def fix_for(result: DomainResult, conflicts: list[dict], where: Where) -> dict:
     zone = result.zone.rstrip(".")
     make = where.make
     recheck = " ".join(
-        ["python plan.py confirm", *_check_args(where), "--wait", str(WAIT_HINT), result.domain]
-    )
+        [".venv/bin/python plan.py confirm", *_check_args(where), "--wait", str(WAIT_HINT),
+         result.domain]
+    )  # fmt: skip
     apply = [f"make plan{make} ZONES={zone}", f"make apply{make} ZONES={zone}", recheck]
     if result.status == "confirmed":
         return {"words": "Nothing to do: the SRV record is live on every nameserver.",
                 "commands": []}  # fmt: skip
+    order = work_order_of(result, where)
+    if order is not None:
+        return {
+            "words": f"Waiting for a manual change: this DNS host has no API. make apply writes "
+            f"the work order {order}; send it to whoever manages the DNS panel, and confirm "
+            "once they have made the change.",
+            "commands": apply,
+        }
     if result.status == "conflict":
         wildcard = any(c["source"] == "wildcard" for c in conflicts)
         remedy = d.policy.remedy(
@@ -173,8 +186,20 @@ def fix_for(result: DomainResult, conflicts: list[dict], where: Where) -> dict:
     return {
         "words": "A nameserver could not be asked or gave no usable answer (see the message): "
         "fix that server, or point the check at the right one, then check again.",
-        "commands": [" ".join(["python plan.py confirm", *_check_args(where), result.domain])],
+        "commands": [
+            " ".join([".venv/bin/python plan.py confirm", *_check_args(where), result.domain])
+        ],
     }
+
+
+def work_order_of(result: DomainResult, where: Where) -> str | None:
+    """The work order of a domain at a DNS host without an API (manual provider), or None."""
+    folders = dict(where.manual)
+    folder = folders.get(result.declared.zone_file.provider)
+    if folder is None:
+        return None
+    stem = file_stem(result.declared.declaration.customer)
+    return f"{folder.rstrip('/')}/{stem}.md"
 
 
 def nameserver_entry(obs) -> dict:
@@ -222,6 +247,9 @@ def domain_entry(result: DomainResult, w: Walk, where: Where) -> dict:
         },
         "fix": fix_for(result, conflicts, where),
     }
+    order = work_order_of(result, where) if result.status != "confirmed" else None
+    if order is not None:
+        entry["waiting"] = {"for": "a manual change", "work_order": order}
     if result.resolvers:
         entry["resolvers"] = result.resolvers
     return entry
