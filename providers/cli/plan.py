@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="exit 2 when changes are pending, 0 when none (1: error or a "
                    "refused zone)")  # fmt: skip
     add_force(p)
+    p.add_argument("--prefilter", choices=("none", "dns"), default="none",
+                   help="dns: ask each zone's nameservers first; zones already in sync are "
+                   "not read through their provider's API (drift checks)")  # fmt: skip
     add_dns_reading(p)
     add_quiet(p)
     p.set_defaults(func=run)
@@ -58,8 +61,12 @@ def run(args) -> int:
     if changed and changed.scope:
         print(changed.scope.note(), file=sys.stderr)
     engine.use_dns(args.nameserver, resolver_of(args), args.timeout)
-    result = engine.plan(force=args.force, force_zones=args.force_zone)
+    result = engine.plan(
+        force=args.force, force_zones=args.force_zone, prefilter=args.prefilter == "dns"
+    )
     report = result.report
+    if "prefilter" in report and not args.quiet:
+        print(prefilter_note(report["prefilter"]), file=sys.stderr)
     if changed and changed.scope:
         report = {**report, "scope": changed.scope.as_json()}
     if args.format == "json":
@@ -92,6 +99,21 @@ def changed_since(args):
 
     root = repository_of(Path(args.config)) or Path.cwd()
     return ChangedSince.read(args.changed_since, root)
+
+
+def prefilter_note(screened: dict) -> str:
+    """What the DNS prefilter did, for the log of a drift job."""
+    text = (
+        f"prefilter: {len(screened['in_sync'])} zone(s) in sync through DNS (not read "
+        f"through their provider), {len(screened['unreadable'])} unreadable through DNS "
+        "(planned through their provider)"
+    )
+    if screened["not_through_dns"]:
+        text += (
+            f", {len(screened['not_through_dns'])} not asked (zone files are read directly; "
+            "manual zones are read through DNS anyway)"
+        )
+    return text
 
 
 def resolver_of(args) -> str | None:

@@ -34,6 +34,9 @@ from .repository import (
     plain,
 )
 
+#: the provider that reads zones through DNS (hosts without an API, and the DNS prefilter)
+MANUAL_CLASS = "providers.manual.ManualProvider"
+
 #: the zone-file sources: octoDNS's YamlProvider, or ours on libyaml (same records)
 YAML_PROVIDERS = frozenset(
     {"octodns.provider.yaml.YamlProvider", "providers.libyaml.LibYamlProvider"}
@@ -122,7 +125,15 @@ class RunConfig:
                 + "; set them (see .env.example)"
             )
 
-    def write_pruned(self, providers: Iterable[str] | None = None, zones=None) -> Path:
+    def target_class(self, zone: str) -> str | None:
+        """The class path of the provider ``zone`` is planned against."""
+        zf = next((zf for zf in self.zone_files if zf.zone == zone), None)
+        target = self.folders.get(zf.provider) if zf else None
+        return (self.data.get("providers", {}).get(target) or {}).get("class")
+
+    def write_pruned(
+        self, providers: Iterable[str] | None = None, zones=None, through_dns: bool = False
+    ) -> Path:
         """A temporary copy of the config for octoDNS's Manager.
 
         Without ``providers``: the zone entries planning ``zones`` (default all)
@@ -141,6 +152,12 @@ class RunConfig:
                 for name, entry in self.entries_for(zones).items()
                 if set(entry.get("sources") or []) | set(entry.get("targets") or []) <= usable
             }
+            if through_dns:  # every target read through DNS, as the manual provider reads
+                targets = {t for e in data["zones"].values() for t in e.get("targets") or []}
+                data["providers"] = {
+                    k: ({"class": MANUAL_CLASS} if k in targets else v)
+                    for k, v in data["providers"].items()
+                }
         else:
             data = {
                 "manager": self.data.get("manager") or {},
@@ -158,6 +175,7 @@ def open_manager(
     providers: Iterable[str] | None = None,
     purpose: str = "",
     zones: Iterable[str] | None = None,
+    through_dns: bool = False,
 ) -> Manager:
     """Prune the config and build octoDNS's Manager: plan and import.
 
@@ -170,7 +188,7 @@ def open_manager(
     chosen = None if providers is None else list(providers)
     if chosen is not None:
         run.check_environment(chosen, purpose)
-    pruned = run.write_pruned(chosen, zones)
+    pruned = run.write_pruned(chosen, zones, through_dns)
     try:
         return Manager(str(pruned))
     finally:

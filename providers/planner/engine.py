@@ -30,6 +30,7 @@ from ..libyaml import LibYamlProvider
 from ..processor import AutodiscoverProcessor
 from ..progress import Progress
 from .configuration import (
+    MANUAL_CLASS,
     PROCESSOR_CLASS,
     YAML_PROVIDERS,
     RunConfig,
@@ -88,6 +89,7 @@ class Engine:
         self.manager = manager
         self.zones = zones  # the zones octoDNS plans (selected, not refused up front)
         self.refused = dict(refused or {})
+        self.dns_options: tuple[list[str] | None, str | None, float | None] = (None, None, None)
         self.progress = Progress(total=len(zones), enabled=progress)
         self.processor = manager_processor(manager) if manager else None
         if self.processor is not None:
@@ -134,7 +136,8 @@ class Engine:
         work_orders: str | None = None,
     ) -> None:
         """Hand --nameserver/--resolver/--timeout (and apply's --work-orders) to the
-        providers that read zones through DNS (the manual provider)."""
+        providers that read zones through DNS (the manual provider, the prefilter)."""
+        self.dns_options = (nameservers, resolver, timeout)
         for provider in self.manager.providers.values() if self.manager else []:
             if hasattr(provider, "use_dns"):
                 provider.use_dns(nameservers, resolver, timeout)
@@ -146,31 +149,25 @@ class Engine:
         providers = self.manager.providers if self.manager else {}
         return {pid for pid, p in providers.items() if getattr(p, "MANUAL", False)}
 
-    def plan(self, force: bool = False, force_zones: Iterable[str] = ()) -> PlanResult:
+    def plan(
+        self, force: bool = False, force_zones: Iterable[str] = (), prefilter: bool = False
+    ) -> PlanResult:
         """Plan every zone. ``force`` lifts the unsafe-plan guards (octoDNS's thresholds,
-        ``max_deletes``) for every zone, ``force_zones`` for those zones only."""
-        capture = PlanCapture()
-        errors: dict[str, str] = {}
-        if self.manager is not None and self.zones:
-            self.manager.plan_outputs = {capture.name: capture}
-            sinks = [p for p in self.manager.providers.values() if isinstance(p, LiveViewMixin)]
-            for provider in sinks:
-                provider.on_zone_error = self._zone_failed(errors)
-            try:
-                with STOP.checkpoints():  # Ctrl-C stops between zones, never inside a library
-                    self.manager.sync(
-                        eligible_zones=self.zones, dry_run=True, force=True,
-                        plan_output_fh=io.StringIO(),
-                    )  # fmt: skip
-            finally:
-                for provider in sinks:
-                    provider.on_zone_error = None
+        ``max_deletes``) for every zone, ``force_zones`` for those zones only.
+        ``prefilter``: first plan through DNS; zones whose nameservers already serve what
+        the plan wants are "in sync (DNS)" and never read through their provider."""
+        through_api = self.zones
+        screened = Screened()
+        if prefilter and self.manager is not None:
+            screened = self._prefilter()
+            through_api = [z for z in self.zones if z not in screened.in_sync]
+        captured, errors = self._sync(self.manager, through_api)
         forced = {_zone_name(z) for z in force_zones}
         refused = {**self.refused, **errors}
         plans = []
         # children before parents, as octoDNS applies them, then by name: deterministic
         for target, plan in sorted(
-            capture.plans, key=lambda p: (-len(p[1].desired.name), p[1].desired.name)
+            captured, key=lambda p: (-len(p[1].desired.name), p[1].desired.name)
         ):
             zone = plan.desired.name
             if zone in refused:
@@ -182,17 +179,59 @@ class Engine:
                     refused[zone] = _without_zone(zone, str(e))
                     continue
             plans.append((target, plan))
-        analyses = self.processor.analyses if self.processor else {}
+        analyses = {**screened.analyses, **(self.processor.analyses if self.processor else {})}
         zone_targets = sorted(
             {(z, self.run.folders.get(zf.provider, "?"))
              for z in self.zones + list(self.refused)
              if (zf := self._zone_file(z))}
             | {k for k in analyses if k[0] in set(self.zones)}
         )  # fmt: skip
-        report = build_report(
-            plans, analyses, zone_targets, refused, capture.plans, self.manual_targets
-        )
+        report = build_report(plans, analyses, zone_targets, refused, captured, self.manual_targets)
+        if prefilter:
+            report = screened.annotate(report)
         return PlanResult(plans, report, refused)
+
+    def _sync(self, manager: Manager | None, zones: list[str]) -> tuple[list, dict[str, str]]:
+        """octoDNS's dry run over ``zones``: the (target, plan) pairs, and zone -> why it
+        could not be planned (each zone's failure stays that zone's)."""
+        capture = PlanCapture()
+        errors: dict[str, str] = {}
+        if manager is None or not zones:
+            return [], errors
+        manager.plan_outputs = {capture.name: capture}
+        sinks = [p for p in manager.providers.values() if isinstance(p, LiveViewMixin)]
+        for provider in sinks:
+            provider.on_zone_error = self._zone_failed(errors)
+        try:
+            with STOP.checkpoints():  # Ctrl-C stops between zones, never inside a library
+                manager.sync(
+                    eligible_zones=zones, dry_run=True, force=True, plan_output_fh=io.StringIO()
+                )
+        finally:
+            for provider in sinks:
+                provider.on_zone_error = None
+        return capture.plans, errors
+
+    def _prefilter(self) -> Screened:
+        """Plan through DNS first (each target read as the manual provider reads zones)."""
+        readable = [z for z in self.zones if self.run.target_class(z) not in NOT_THROUGH_DNS]
+        screened = Screened(skipped=[z for z in self.zones if z not in readable])
+        if not readable:
+            return screened
+        manager = open_manager(self.run, zones=readable, through_dns=True)
+        for provider in manager.providers.values():
+            if hasattr(provider, "use_dns"):
+                provider.use_dns(*self.dns_options)
+        processor = manager_processor(manager)
+        checked = Progress(len(readable), self.progress.enabled, what="zones asked through DNS")
+        processor.observers += [checked.tick, STOP.checkpoint]
+        captured, errors = self._sync(manager, readable)
+        changed = {plan.desired.name for _target, plan in captured}
+        screened.in_sync = [z for z in readable if z not in changed and z not in errors]
+        screened.unreadable = {z: errors[z] for z in readable if z in errors}
+        screened.analyses = {k: a for k, a in processor.analyses.items()
+                             if k[0] in set(screened.in_sync)}  # fmt: skip
+        return screened
 
     def _zone_failed(self, errors: dict[str, str]):
         def sink(zone: str, target_id: str, error: Exception) -> None:
@@ -240,6 +279,34 @@ class Engine:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+#: targets the prefilter does not read through DNS: local files are cheaper to read, and the
+#: manual provider reads through DNS already
+NOT_THROUGH_DNS = frozenset({"providers.zonefile.ZoneFileProvider", MANUAL_CLASS})
+
+
+@dataclass
+class Screened:
+    """What the DNS prefilter found: zones in sync through DNS, zones it could not read
+    (planned through their provider), zones it does not read (local files, manual)."""
+
+    in_sync: list[str] = field(default_factory=list)
+    unreadable: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    analyses: dict = field(default_factory=dict)
+
+    def annotate(self, report: dict) -> dict:
+        for zone in report["zones"]:
+            zone["in_sync_dns"] = zone["zone"] in self.in_sync
+        report["prefilter"] = {
+            "mode": "dns",
+            "in_sync": sorted(self.in_sync),
+            "unreadable": dict(sorted(self.unreadable.items())),
+            "not_through_dns": sorted(self.skipped),
+        }
+        report["summary"]["zones_in_sync_dns"] = len(self.in_sync)
+        return report
 
 
 def _without_zone(zone: str, message: str) -> str:

@@ -157,6 +157,8 @@ _SIGNS = {"create": "+", "update": "~", "delete": "-"}
 def _state(zone: dict) -> str:
     if zone.get("refused"):
         return f"REFUSED: {zone.get('refused')}"
+    if zone.get("in_sync_dns"):
+        return "in sync (DNS)"
     if zone.get("manual") and zone["changes"]:
         return f"{len(zone['changes'])} change(s) by hand (apply writes a work order)"
     return f"{len(zone['changes'])} change(s)" if zone["changes"] else "no changes"
@@ -198,6 +200,8 @@ def render_text(report: dict, changes_only: bool = False) -> str:
 
 def _summary_line(s: dict, notes: int) -> str:
     refused = f", {s.get('zones_refused', 0)} refused" if s.get("zones_refused") else ""
+    if "zones_in_sync_dns" in s:
+        refused += f", {s['zones_in_sync_dns']} in sync through DNS (not read through the API)"
     return (
         f"Summary: {s['zones']} zone(s), {s['zones_with_changes']} with changes{refused}: "
         f"{s['create']} create, {s['update']} update, {s['delete']} delete, "
