@@ -28,11 +28,11 @@ CONFIRM_ARGS ?= $(if $(filter config/local.yaml,$(CONFIG)),--serve-local)
 help: ## this list
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## /  make \1\t/' | expand -t 20
 
-setup: $(STAMP) ## create .venv from the pinned requirements.lock
+setup: $(STAMP) ## create .venv from the hashed runtime and development locks
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements-runtime.txt requirements-dev.txt pyproject.toml
 	@$(PY) -m venv $(VENV) >&2
-	@$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock >&2
+	@$(BIN)/pip install -q --disable-pip-version-check --require-hashes -r requirements-runtime.txt -r requirements-dev.txt >&2
 	@$(BIN)/pip install -q --disable-pip-version-check --no-deps -e . >&2
 	@touch $@
 

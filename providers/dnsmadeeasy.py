@@ -84,7 +84,6 @@ CREDENTIAL_VARIABLES = "DNSMADEEASY_API_KEY and DNSMADEEASY_SECRET_KEY"
 BATCH_LIMIT = 200
 #: DNS Made Easy's documented limit, per account, over a rolling window
 ACCOUNT_LIMIT = 150
-ACCOUNT_WINDOW = 300.0
 #: how DNS types are served for DNS Made Easy's own record types
 SERVED_AS = {"HTTPRED": ("A",), "ANAME": ("A", "AAAA")}
 #: types whose value is a host name, relative to the zone unless it ends with a dot
@@ -118,7 +117,11 @@ class DnsMadeEasyBudgetError(DnsMadeEasyError):
 
 
 class _NotFound(DnsMadeEasyClientNotFound):
-    """HTTP 404: the domain (or record) in the path does not exist."""
+    """HTTP 404: the domain (or a record) the request names does not exist."""
+
+    def __init__(self, what: str = "") -> None:
+        super().__init__()
+        self.what = what
 
 
 class _Retry(Exception):
@@ -320,7 +323,7 @@ class DnsMadeEasyApi(_DnsMadeEasyClient):
                 "plan again to see what is left"
             )
         if status == 404:
-            raise _NotFound()
+            raise _NotFound(f"{method} {path} answered HTTP 404{self._said(resp)}")
         if status >= 300:
             raise DnsMadeEasyError(
                 f"DNS Made Easy refused {method} {path} (HTTP {status}{self._said(resp)})"
@@ -413,6 +416,11 @@ class DnsMadeEasyApi(_DnsMadeEasyClient):
     def raw_records(self, domain_id: Any) -> list[Json]:
         """Every record of the domain, as the API wrote it."""
         return list(self._pages(f"/{domain_id}/records"))
+
+    def forget_domains(self) -> None:
+        """The next ``domains`` lists the account again."""
+        with self._domains_lock:
+            self._domains = None
 
     def domain_create(self, name: str) -> None:
         raise ZoneMissingError(
@@ -514,7 +522,11 @@ class DnsMadeEasyProvider(LiveViewMixin, _DnsMadeEasyProvider):
         domain_id = self._client.domains.get(zone.name)
         raw = [] if domain_id is None else self._client.raw_records(domain_id)
         self._raw_records[zone.name] = raw
-        records = [_as_upstream(zone.name, r) for r in raw]
+        # the types octoDNS does not model reach only the live view (upstream would warn
+        # about each on every run)
+        records = [
+            r for r in (_as_upstream(zone.name, x) for x in raw) if r["type"] in self.SUPPORTS
+        ]
         self._zone_records[zone.name] = records
         return list(records)
 
@@ -548,10 +560,16 @@ class DnsMadeEasyProvider(LiveViewMixin, _DnsMadeEasyProvider):
             for kind, items in requests_:
                 self._client.write(domain_id, kind, items)
                 done += 1
-        except _NotFound as e:
-            raise ZoneMissingError(
-                f"zone {zone.name} is no longer in the DNS Made Easy account (deleted after the "
-                "plan was made); autodiscover-dns never creates zones; run plan again"
+        except _NotFound as e:  # the domain went away, or a record changed since the plan
+            self._client.forget_domains()
+            if zone.name not in self._client.domains:
+                raise ZoneMissingError(
+                    f"zone {zone.name} is no longer in the DNS Made Easy account (deleted after "
+                    "the plan was made); autodiscover-dns never creates zones; run plan again"
+                ) from e
+            raise DnsMadeEasyError(
+                f"zone {zone.name}: {done} of {len(requests_)} write request(s) done, then "
+                f"{e.what} (a record changed since the plan); run plan again to see what is left"
             ) from e
         except AutodiscoverError as e:
             if done == 0:

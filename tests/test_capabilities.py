@@ -77,7 +77,8 @@ def test_entry_is_complete_and_safe(pid):
     assert caps.permissions
     assert not caps.creates_zones.has, "autodiscover-dns never creates zones"
     assert caps.complete_view.has, "the processor refuses a target without the complete view"
-    assert caps.atomic_apply.has, "a zone's changes go in one write"
+    if not caps.atomic_apply.has:  # the host has no transaction: say what a failure leaves
+        assert re.search(r"no transaction|writes nothing", caps.atomic_apply.how), pid
     assert caps.required_env or caps.optional_env or caps.credentials, f"{pid}: no credentials?"
     assert not set(caps.required_env) & set(caps.optional_env)
 
@@ -100,7 +101,8 @@ def test_retries_timeouts_and_limits_are_the_code_defaults():
     from octodns_cloudflare import CloudflareProvider as UpstreamCloudflare
     from octodns_route53 import Route53Provider as UpstreamRoute53
 
-    from providers import bind, cloudflare, powerdns, route53, zonefile
+    from providers import bind, cloudflare, dnsmadeeasy, godaddy, powerdns, route53, zonefile
+    from providers.live.queries import DEFAULT_TIMEOUT, TRIES
 
     cf = PROVIDERS["cloudflare"]
     init = cloudflare.CloudflareProvider.__init__
@@ -130,6 +132,27 @@ def test_retries_timeouts_and_limits_are_the_code_defaults():
     assert pdns.retries.timeout.startswith(f"{built.timeout} s ")
 
     assert PROVIDERS["local"].retries.timeout.startswith(f"{zonefile.LOCK_TIMEOUT:g} s ")
+
+    dme, init = PROVIDERS["dnsmadeeasy"], dnsmadeeasy.DnsMadeEasyProvider.__init__
+    assert default(init, "retry_count") + 1 == dme.retries.attempts
+    assert f"from {default(init, 'retry_period'):g} s" in dme.retries.how
+    assert f"{default(init, 'max_retry_after'):g} s" in dme.retries.how
+    assert dme.rate_limit.budget.startswith(
+        f"{default(init, 'requests_per_window')} requests per {default(init, 'window_seconds'):g} s"
+    )
+    assert dme.retries.timeout.startswith(f"{default(init, 'timeout'):g} s ")
+
+    gd, init = PROVIDERS["godaddy"], godaddy.GoDaddyProvider.__init__
+    assert default(init, "retry_count") + 1 == gd.retries.attempts
+    assert f"{default(init, 'max_retry_after'):g} s" in gd.retries.how
+    assert gd.rate_limit.budget.startswith(
+        f"{default(init, 'requests_per_window')} requests per {default(init, 'window_seconds'):g} s"
+    )
+    assert gd.retries.timeout.startswith(f"{default(init, 'timeout'):g} s ")
+
+    man = PROVIDERS["manual"]
+    assert man.retries.attempts == TRIES
+    assert man.retries.timeout.startswith(f"{DEFAULT_TIMEOUT:g} s ")
 
 
 # -- (1) README -----------------------------------------------------------------------------
@@ -188,26 +211,89 @@ def test_nothing_else_decides_whether_a_provider_lists_zones():
         assert not re.search(r"hasattr\([^)]*list_zones", text), f"{path}: ask capabilities"
     # import's --zones help names the providers that cannot list, from the data
     assert any("capabilities.not_listing()" in text for text in sources.values())
-    assert capabilities.not_listing() == ["bind"]
+    assert capabilities.not_listing() == ["bind", "godaddy", "manual"]
 
 
-# -- (3) CI secret lists and .env.example ------------------------------------------------------
+# -- (3) CI secret lists, the credentials of each CI job, and .env.example ----------------------
+
+#: the protected environment (GitHub) / environment scope (GitLab) of the write credentials
+APPLY_ENVIRONMENT = "dns-apply"
+
+
+def job_credentials(kind: str) -> dict[str, str]:
+    """Variable -> the CI secret or variable it comes from, in ``kind`` ("plan": plan and
+    drift jobs, "apply": the apply job) jobs, over every provider."""
+    return {
+        variable: source
+        for caps in PROVIDERS.values()
+        for variable, source in getattr(caps.job_credentials, kind)
+    }
+
+
+def github_secrets(kind: str) -> dict[str, str]:
+    """Variable -> the secret it comes from, in a GitHub job of ``kind`` that runs the planner
+    (the settings under their own names, the credentials from the data)."""
+    everything = capabilities.all_env()
+    sources = {name: name for name in everything}
+    sources.update({v: s for v, s in job_credentials(kind).items() if v in everything})
+    return sources
+
+
+def github_env(kind: str) -> dict[str, str]:
+    """The env mapping a GitHub job of ``kind`` that runs the planner must have."""
+    return {name: f"${{{{ secrets.{s} }}}}" for name, s in github_secrets(kind).items()}
+
+
+def is_apply_job(job: dict) -> bool:
+    environment = job.get("environment")
+    if isinstance(environment, dict):
+        environment = environment.get("name")
+    return environment == APPLY_ENVIRONMENT
+
+
+@pytest.mark.parametrize("pid", IDS)
+def test_plan_and_apply_jobs_get_their_own_credential(pid):
+    caps = PROVIDERS[pid]
+    creds = caps.job_credentials
+    assert creds.read_only.how, f"{pid}: say how plans read (or why no read-only credential)"
+    if caps.credentials == "none":
+        assert creds == capabilities.NO_CREDENTIALS
+        return
+    assert creds.plan, f"{pid}: which credential do plan and drift jobs get?"
+    assert [v for v, _ in creds.plan] == [v for v, _ in creds.apply]
+    assert not set(creds.plan_sources) & set(creds.apply_sources), (
+        f"{pid}: plan jobs must never get the apply job's credential"
+    )
+    for variable, source in creds.plan + creds.apply:
+        if variable in caps.env:  # a CI secret, under a name of its own or the variable's
+            assert VARIABLE.fullmatch(source), source
+        else:  # read by the client library itself (boto3): a CI variable of the provider
+            assert variable in caps.ambient_env, variable
+            assert source in caps.ci_variables, source
+    # README's permissions column says what each kind of job needs, or that plans cannot be
+    # read-only
+    if creds.read_only.has:
+        assert "plans" in caps.permissions, caps.permissions
+        assert "apply" in caps.permissions, caps.permissions
+    else:
+        assert "no read-only" in caps.permissions, caps.permissions
 
 
 def test_github_secret_lists_hold_every_provider_variable():
     everything = capabilities.all_env()
     assert capabilities.required_env() <= everything
+    known = set(github_secrets("plan").values()) | set(github_secrets("apply").values())
     for path in WORKFLOWS:
         text = path.read_text()
         secrets = set(re.findall(r"\bsecrets\.([A-Za-z0-9_]+)", text))
-        assert secrets <= everything, f"{path.name}: unknown secrets {secrets - everything}"
+        assert secrets <= known, f"{path.name}: unknown secrets {secrets - known}"
         data = yaml.safe_load(text)
         for name, job in data["jobs"].items():
+            kind = "apply" if is_apply_job(job) else "plan"
             for envs in [job.get("env") or {}] + [s.get("env") or {} for s in job["steps"]]:
-                given = {k for k, v in envs.items() if "secrets." in str(v)}
+                given = {k: v for k, v in envs.items() if "secrets." in str(v)}
                 if given:
-                    assert given == everything, f"{path.name} job {name}: {given ^ everything}"
-                    assert all(envs[k] == f"${{{{ secrets.{k} }}}}" for k in given)
+                    assert given == github_env(kind), f"{path.name} job {name} ({kind})"
         for loop in UNSET_LOOP.findall(text):
             names = set(loop.replace("\\", " ").split())
             assert names == everything, f"{path.name}: {names ^ everything}"
@@ -232,6 +318,37 @@ def test_gitlab_secret_list_holds_every_provider_variable():
         assert set(loop.replace("\\", " ").split()) == capabilities.all_env()
     aws = {name for name in VARIABLE.findall(text) if name.startswith("AWS_")}
     assert aws <= capabilities.ambient_env() | capabilities.ci_variables(), aws
+
+
+def test_gitlab_read_only_jobs_map_the_read_credentials_of_the_data():
+    """Plan and drift export each credential variable from its read-only CI/CD variable
+    (the mapping of the data, no more, no less); apply reads the write ones as they are."""
+    data = yaml.safe_load(GITLAB.read_text())
+    script = "\n".join(data[".read-credentials"])
+    exported = dict(re.findall(r'export ([A-Z0-9_]+)="\$\{([A-Z0-9_]+):-\}"', script))
+    assert exported == job_credentials("plan")
+    assert job_credentials("apply") == {v: v for v in job_credentials("apply")}
+    # the write credentials it warns about, when one reaches a read-only job
+    (warned,) = re.findall(r"for write in ([A-Z0-9_ ]+); do", script)
+    assert set(warned.split()) == set(job_credentials("apply").values())
+
+
+def test_readme_ci_section_names_each_jobs_credentials():
+    """README's credentials-per-job table: one row per provider that needs credentials, the
+    plan and drift jobs' secrets, then the apply job's; "no read-only" where there is none."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Use it in CI", 1)[1].split("\n## ", 1)[0]
+    assert f"`{APPLY_ENVIRONMENT}`" in section
+    for caps in PROVIDERS.values():
+        creds = caps.job_credentials
+        if not creds.plan:
+            continue
+        rows = [line for line in section.splitlines() if line.startswith(f"| `{caps.id}` |")]
+        assert len(rows) == 1, f"README, Use it in CI: one credentials row for {caps.id}"
+        _, _, plan_cell, apply_cell, *_ = rows[0].split("|")
+        assert all(f"`{s}`" in plan_cell for s in creds.plan_sources), (caps.id, plan_cell)
+        assert all(f"`{s}`" in apply_cell for s in creds.apply_sources), (caps.id, apply_cell)
+        assert ("no read-only" in plan_cell) == (not creds.read_only.has), plan_cell
 
 
 def test_env_example_sets_every_provider_variable_and_nothing_unknown():

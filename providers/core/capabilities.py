@@ -290,6 +290,152 @@ PROVIDERS: dict[str, Capabilities] = {
             creates_zones=cannot(NEVER_CREATES + " (a zone file must exist, live or seed)"),
             job_credentials=NO_CREDENTIALS,
         ),
+        Capabilities(
+            id="dnsmadeeasy",
+            cls="providers.dnsmadeeasy.DnsMadeEasyProvider",
+            extends="octodns-dnsmadeeasy",
+            lists_zones=can("the account's domain list (`GET /dns/managed/`, every page)"),
+            atomic_apply=cannot(
+                "DNS Made Easy has no transactions: up to three multi-record requests per zone "
+                "(deletes, `updateMulti` in place, `createMulti`), 200 records each; a zone's "
+                "writes start only when the account's reported budget covers all of them"
+            ),
+            atomic_limit=None,
+            retries=Retries(
+                attempts=5,
+                how='the rate limit (400 "Rate limit exceeded", 429) on any request, and 5xx, '
+                "timeouts and dropped connections on reads: bounded (`retry_count` 4), "
+                "exponential backoff from 10 s with jitter, `Retry-After` honoured, each wait "
+                "capped at 60 s (`max_retry_after`); a write without an answer, 401/403 and "
+                "refused connections never retried",
+                timeout="15 s per socket operation",
+            ),
+            rate_limit=RateLimit(
+                limit="150 requests per rolling 5 minutes per account (`x-dnsme-requestLimit`, "
+                "`x-dnsme-requestsRemaining`)",
+                budget="140 requests per 300 s (`requests_per_window`, `window_seconds`); a "
+                "zone's writes wait for our own requests to leave the window, or stop with "
+                "nothing written when other clients of the account hold it",
+            ),
+            required_env=("DNSMADEEASY_API_KEY", "DNSMADEEASY_SECRET_KEY"),
+            optional_env=("DNSMADEEASY_API_URL",),
+            ambient_env=(),
+            ci_variables=(),
+            credentials="",
+            permissions="API key and secret key of a user with API access to the domains; "
+            "no read-only key: plans need a pair that can write unless the account has a user "
+            "without write access",
+            complete_view=can(
+                "the paged record list, every type (HTTPRED as A, ANAME as A and AAAA), one "
+                "read per zone"
+            ),
+            creates_zones=cannot(NEVER_CREATES + " (upstream's domain create on 404 is refused)"),
+            job_credentials=JobCredentials(
+                read_only=cannot(
+                    "a key pair has its user's rights: give plan jobs the pair of a user without "
+                    "write access (`DNSMADEEASY_API_KEY_PLAN`, `DNSMADEEASY_SECRET_KEY_PLAN`) "
+                    "where the account has such users, else leave them unset and DNS Made Easy "
+                    "zones out of CI plans"
+                ),
+                plan=(
+                    ("DNSMADEEASY_API_KEY", "DNSMADEEASY_API_KEY_PLAN"),
+                    ("DNSMADEEASY_SECRET_KEY", "DNSMADEEASY_SECRET_KEY_PLAN"),
+                ),
+                apply=(
+                    ("DNSMADEEASY_API_KEY", "DNSMADEEASY_API_KEY"),
+                    ("DNSMADEEASY_SECRET_KEY", "DNSMADEEASY_SECRET_KEY"),
+                ),
+            ),
+        ),
+        Capabilities(
+            id="godaddy",
+            cls="providers.godaddy.GoDaddyProvider",
+            extends="",
+            lists_zones=cannot(
+                "only the records endpoints are used: `import` needs `--zones` or a CSV and "
+                "reads each zone to see that it exists"
+            ),
+            atomic_apply=cannot(
+                "no transaction: one `PUT` or `DELETE` of "
+                "`/v1/domains/{domain}/records/{type}/{name}` per changed set (an SRV PUT sends "
+                "the host's other SRV records back unchanged); the deletes a PUT needs, the "
+                "PUTs, then the other deletes"
+            ),
+            atomic_limit=None,
+            retries=Retries(
+                attempts=5,
+                how="429, 5xx, timeouts and resets: bounded (`retry_count` 4), exponential "
+                "backoff from 1 s with jitter, `Retry-After` (or the body's `retryAfterSec`) "
+                "honoured, each wait capped at 60 s (`max_retry_after`); 401/403/404/422 never "
+                "retried; a PUT or DELETE of one set is idempotent",
+                timeout="15 s per request (connect, and each read)",
+            ),
+            rate_limit=RateLimit(
+                limit="60 requests per minute",
+                budget="55 requests per 60 s (`requests_per_window`, `window_seconds`)",
+            ),
+            required_env=("GODADDY_API_KEY", "GODADDY_API_SECRET"),
+            optional_env=("GODADDY_API_URL",),
+            ambient_env=(),
+            ci_variables=(),
+            credentials="",
+            permissions="production API key and secret of the account holding the domains (no "
+            "read-only key: plans need the full key); GoDaddy opens the Domains API only to "
+            "accounts with 10 or more domains or a paid plan (else 403 `ACCESS_DENIED`: use "
+            "`zones/manual/`)",
+            complete_view=can(
+                "the domain's record list (`GET /v1/domains/{domain}/records`, paged)"
+            ),
+            creates_zones=cannot(
+                NEVER_CREATES + " (a 404 domain is refused; no create call exists)"
+            ),
+            job_credentials=JobCredentials(
+                read_only=cannot(
+                    "GoDaddy API keys have no scopes: a plan job given `GODADDY_API_KEY_PLAN` "
+                    "holds a key that can write; leave it unset to keep GoDaddy zones out of CI "
+                    "plans"
+                ),
+                plan=(
+                    ("GODADDY_API_KEY", "GODADDY_API_KEY_PLAN"),
+                    ("GODADDY_API_SECRET", "GODADDY_API_SECRET_PLAN"),
+                ),
+                apply=(
+                    ("GODADDY_API_KEY", "GODADDY_API_KEY"),
+                    ("GODADDY_API_SECRET", "GODADDY_API_SECRET"),
+                ),
+            ),
+        ),
+        Capabilities(
+            id="manual",
+            cls="providers.manual.ManualProvider",
+            extends="",
+            lists_zones=cannot("a DNS host without an API lists nothing: `import` needs a CSV"),
+            atomic_apply=cannot(
+                "writes nothing to DNS: apply writes the zone's work order (one atomic rename "
+                "per file) and a person makes the change"
+            ),
+            atomic_limit=None,
+            retries=Retries(
+                attempts=2,
+                how="each DNS query over UDP, resent once after `--timeout`; truncated answers "
+                "over TCP",
+                timeout="2 s per query try (`--timeout`)",
+            ),
+            rate_limit=RateLimit(limit="none (DNS queries to the zone's nameservers)"),
+            required_env=(),
+            optional_env=(),
+            ambient_env=(),
+            ci_variables=(),
+            credentials="none",
+            permissions="none: DNS queries to the zone's nameservers; a person with access to "
+            "the DNS panel makes the change",
+            complete_view=can(
+                "the owned names as every authoritative nameserver serves them (a probe below "
+                "`autodiscover` tells explicit records from a wildcard's answers)"
+            ),
+            creates_zones=cannot(NEVER_CREATES + " (an NXDOMAIN zone is refused)"),
+            job_credentials=NO_CREDENTIALS,
+        ),
     )
 }
 

@@ -27,7 +27,7 @@ from .configuration import RunConfig
 #: paths (relative to the repository) whose change can change every zone's plan
 ESTATE_PREFIXES = ("config/", "providers/")
 ESTATE_FILES = ("plan.py", "pyproject.toml")
-ESTATE_PATTERNS = ("requirements*.lock",)
+ESTATE_PATTERNS = ("requirements*.txt", "requirements*.in", "requirements*.lock")
 #: what ``git ls-files --others`` is asked about (untracked files count as added)
 UNTRACKED_PATHSPECS = (ZONES_DIR, "config", "providers", *ESTATE_FILES, *ESTATE_PATTERNS)
 

@@ -404,7 +404,8 @@ def describe(error: BaseException) -> str:
     module = type(error).__module__.split(".")[0]
     text = _one_line(str(error)) or name
     if module in ("requests", "urllib3", "botocore", "boto3", "dns", "octodns_cloudflare",
-                  "octodns_powerdns", "octodns_route53", "octodns_bind"):  # fmt: skip
+                  "octodns_powerdns", "octodns_route53", "octodns_bind",
+                  "octodns_dnsmadeeasy"):  # fmt: skip
         return f"provider error ({module} {name}): {text}"
     return f"{name}: {text}"
 
