@@ -21,7 +21,7 @@ BENCH_OUT ?= $(if $(and $(filter 1000,$(N)),$(filter 1,$(SCALE))),BENCHMARKS.md,
 # confirm/doctor: the embedded default's zone files are served by a local named
 CONFIRM_ARGS ?= $(if $(filter config/local.yaml,$(CONFIG)),--serve-local)
 
-.PHONY: help setup plan apply validate confirm doctor report test lint bench clean
+.PHONY: help setup plan apply validate confirm doctor report drift test lint bench clean
 
 # Recipes are not echoed and set-up output goes to stderr, so that
 # `make plan FORMAT=json > plan.json` writes valid JSON.
@@ -55,6 +55,28 @@ REPORT_HTML ?= status.html
 REPORT_JSON ?=
 report: $(STAMP) ## write the estate status page (REPORT_HTML=, REPORT_JSON=)
 	@$(BIN)/python plan.py report --config $(CONFIG) $(CONFIRM_ARGS) --html $(REPORT_HTML) $(if $(REPORT_JSON),--json $(REPORT_JSON)) $(ZONES)
+
+# drift: plan through DNS first, confirm, and the status page; fails (make exits 2) when the
+# plan shows drift or pending changes (its exit 2), a domain is not confirmed (confirm's
+# exit 2) or either fails (exit 1): the last lines, on stderr, say which
+drift: $(STAMP) ## drift check: plan --prefilter dns, confirm, status page (REPORT_HTML=)
+	@rc=0; crc=0; \
+	$(BIN)/python plan.py plan --config $(CONFIG) --prefilter dns --detailed-exitcode --changes-only $(if $(PLAN_OUT),--save-json $(PLAN_OUT)) $(if $(PLAN_MD),--save-markdown $(PLAN_MD)) $(ZONES) || rc=$$?; \
+	$(BIN)/python plan.py confirm --config $(CONFIG) $(CONFIRM_ARGS) $(ZONES) || crc=$$?; \
+	$(BIN)/python plan.py report --config $(CONFIG) $(CONFIRM_ARGS) --html $(REPORT_HTML) $(if $(REPORT_JSON),--json $(REPORT_JSON)) $(ZONES) \
+	  || echo "warning: plan.py report exited $$?; the status page may be missing" >&2; \
+	case $$rc in \
+	  0) ;; \
+	  2) echo "drift: live DNS differs from the zone files, or changes are pending (plan exit 2)" >&2 ;; \
+	  *) echo "drift: the plan failed (exit $$rc): an error, not a drift verdict; see above" >&2 ;; \
+	esac; \
+	case $$crc in \
+	  0) ;; \
+	  2) echo "drift: some domains are not confirmed: pending or in conflict (confirm exit 2)" >&2 ;; \
+	  *) echo "drift: confirm failed (exit $$crc): see above" >&2 ;; \
+	esac; \
+	if [ "$$rc" != 0 ] || [ "$$crc" != 0 ]; then exit 1; fi; \
+	echo "drift: none: live DNS matches the zone files and every domain is confirmed" >&2
 
 test: $(STAMP) ## run the test suite
 	@$(BIN)/python -m pytest -q

@@ -54,6 +54,30 @@ def srv_zone_yaml(subs: list[str], policy: str = "remove", platform: str = "exch
     return body
 
 
+#: harmless values for every provider variable of config/octodns.yaml (octoDNS builds every
+#: provider of a config at start-up); the URLs point at a closed port, never a real service
+ALL_PROVIDER_ENV = {
+    "CLOUDFLARE_API_TOKEN": "unused-token",
+    "CLOUDFLARE_API_URL": "http://127.0.0.1:9/client/v4",
+    "BIND_HOST": "127.0.0.1",
+    "BIND_PORT": "9",
+    "BIND_TSIG_NAME": "unused",
+    "BIND_TSIG_SECRET": "dW51c2VkLXNlY3JldC11bnVzZWQtc2VjcmV0LXh4eHg=",
+    "PDNS_API_URL": "http://127.0.0.1:9",
+    "PDNS_API_KEY": "unused",
+    "DNSMADEEASY_API_KEY": "unused",
+    "DNSMADEEASY_SECRET_KEY": "unused",
+    "DNSMADEEASY_API_URL": "http://127.0.0.1:9/V2.0/dns/managed",
+    "GODADDY_API_KEY": "unused",
+    "GODADDY_API_SECRET": "unused",
+    "GODADDY_API_URL": "http://127.0.0.1:9",
+    "AWS_ACCESS_KEY_ID": "unused",
+    "AWS_SECRET_ACCESS_KEY": "unused",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ENDPOINT_URL_ROUTE_53": "http://127.0.0.1:9",
+}
+
+
 def quiet(command: str) -> tuple[str, ...]:
     """``--quiet`` where it only silences progress: apply's also silences its per-zone lines."""
     return () if command == "apply" else ("--quiet",)

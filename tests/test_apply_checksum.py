@@ -26,7 +26,7 @@ def test_a_retry_of_an_applied_reviewed_plan_exits_0_and_writes_nothing(workspac
     again = run_cli("apply", "--plan", "plan.json", "--quiet", cwd=workspace)
     assert again.returncode == 0, again.stderr
     assert "Nothing to apply: live DNS already matches the zone files" in again.stdout
-    assert "applied" not in again.stdout
+    assert "\napplied " not in "\n" + again.stdout
     assert live_files(workspace) == before
 
 

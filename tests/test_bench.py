@@ -158,6 +158,66 @@ def test_quick_benchmark_reports_every_field(tmp_path):
     assert "| local | baseline |" in text
 
 
+# ------------------------------------------ issue 14: scoped plans and drift through DNS
+
+
+def test_gitops_benchmark_reports_the_reads_the_issue_asks_for(tmp_path):
+    """bench/gitops.py at 20 zones: --changed-since reads exactly the 3 changed zones from
+    the provider; the DNS prefilter makes no record read when nothing drifted and exactly
+    one per drifted zone otherwise (counts only: no timing is asserted)."""
+    drift = ["cloudflare"] + [b for b in _backends() if b == "bind"]
+    if not backends.available("route53"):
+        drift.append("route53")
+    out, data = tmp_path / "BENCHMARKS.md", tmp_path / "gitops.json"
+    out.write_text("# Benchmarks\n\nprose\n\n<!-- bench:begin -->\nrun results\n"
+                   "<!-- bench:end -->\n")  # fmt: skip
+    argv = [PYTHON, "-m", "bench.gitops", "--n", "20", "--drift-percent", "10",
+            "--scoped-repeat", "1", "--drift-backends", ",".join(drift),
+            "--out", str(out), "--json", str(data)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "REQUIRE_SERVERS"}
+    run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(data.read_text())
+    assert results["meta"][0]["machine"]["nproc"] >= 1
+
+    assert set(results["changed_since"]) == {"local", "cloudflare"}
+    for name, r in results["changed_since"].items():
+        assert r["problems"] == [], (name, r["problems"])
+        assert len(r["changed_zones"]) == 3
+        scoped, full = r["runs"]["scoped"], r["runs"]["full"]
+        assert scoped["zones_read"] == dict.fromkeys(r["changed_zones"], 1), name
+        assert scoped["summary"]["zones"] == 3
+        assert full["reads"] == 20, "the full plan reads every zone"
+        assert r["runs"]["octodns-sync"]["reads"] == 20
+        assert r["ratio"]["scoped_to_full"] > 0
+    cf_scoped = results["changed_since"]["cloudflare"]["runs"]["scoped"]
+    assert cf_scoped["requests"]["GET records list"] == 3
+
+    assert set(results["drift"]) == set(drift)
+    for name, r in results["drift"].items():
+        assert r["problems"] == [], (name, r["problems"])
+        none, drifted = r["states"]["none"], r["states"]["drifted"]
+        assert none["drifted_zones"] == []
+        assert none["runs"]["prefilter"]["reads"] == 0, "nothing drifted: no record read"
+        assert none["runs"]["prefilter"]["prefilter"]["in_sync"] != []
+        assert len(drifted["drifted_zones"]) == 2
+        pre = drifted["runs"]["prefilter"]
+        assert pre["zones_read"] == dict.fromkeys(drifted["drifted_zones"], 1), name
+        for state in (none, drifted):
+            assert state["runs"]["full"]["reads"] == 20
+            assert state["runs"]["octodns-sync"]["reads"] == 20
+            assert state["runs"]["prefilter"]["checksum"] == state["runs"]["full"]["checksum"]
+    cloudflare = results["drift"]["cloudflare"]["states"]
+    assert "GET records list" not in cloudflare["none"]["runs"]["prefilter"]["requests"]
+    assert cloudflare["drifted"]["runs"]["prefilter"]["requests"]["GET records list"] == 2
+
+    text = out.read_text()
+    assert text.startswith("# Benchmarks\n\nprose\n\n<!-- gitops:begin -->")
+    assert text.endswith("<!-- bench:begin -->\nrun results\n<!-- bench:end -->\n")
+    assert "`plan --changed-since REF`" in text
+    assert "`plan --prefilter dns`" in text
+
+
 # -------------------------------------------------------- interrupted: nothing left behind
 
 

@@ -389,3 +389,10 @@ def test_each_provider_has_its_zones_folder_and_route():
         source = data["providers"][f"zones-{pid}"]
         assert source["directory"] == f"./zones/{pid}"
         assert data["zones"][f"*{pid}"]["targets"] == [pid]
+
+
+def test_the_tests_dummy_environment_covers_every_provider_variable():
+    """octodns-sync builds every provider: the tests' dummies must cover each one's variables."""
+    from tests.helpers import ALL_PROVIDER_ENV
+
+    assert capabilities.required_env() <= set(ALL_PROVIDER_ENV)

@@ -186,7 +186,7 @@ def test_correct_srv_with_comment_and_tags_plans_nothing(fake: FakeCloudflare, w
     fake.reset_log()
     out = cli(ws, fake, "apply")
     assert out.returncode == 0, out.stderr
-    assert "applied" not in out.stdout
+    assert "\napplied " not in "\n" + out.stdout
     assert fake.writes() == [], "a correct SRV with metadata is written again"
     assert by_id(fake) == before
     again = cli(ws, fake, "plan", "--detailed-exitcode")

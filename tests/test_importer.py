@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import PYTHON, one_error_line, run_cli
+from tests.helpers import ALL_PROVIDER_ENV, PYTHON, one_error_line, run_cli
 from tests.servers.backends import Backend, Seed, Snapshot
 from tests.servers.fixtures import *  # noqa: F403
 
@@ -32,19 +32,7 @@ TARGETS = {
     "cloudmail": "autodiscover.emailservice.io.",
 }
 #: every provider of config/octodns.yaml is built by octodns-validate: harmless values
-DUMMY_ENV = {
-    "CLOUDFLARE_API_TOKEN": "unused",
-    "CLOUDFLARE_API_URL": "http://127.0.0.1:9/client/v4",
-    "PDNS_API_URL": "http://127.0.0.1:9",
-    "PDNS_API_KEY": "unused",
-    "BIND_HOST": "127.0.0.1",
-    "BIND_PORT": "9",
-    "BIND_TSIG_NAME": "unused",
-    "BIND_TSIG_SECRET": "dW51c2VkLXNlY3JldC11bnVzZWQtc2VjcmV0LXh4eHg=",
-    "AWS_ACCESS_KEY_ID": "unused",
-    "AWS_SECRET_ACCESS_KEY": "unused",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
+DUMMY_ENV = ALL_PROVIDER_ENV
 
 
 def run_import(ws: Path, env: dict[str, str] | None, *args: str, config: str | None = CONFIG):
@@ -260,7 +248,7 @@ def test_missing_environment_variable_is_one_line(ws: Path, monkeypatch):
 
 def test_usage_errors_are_one_line(ws: Path):
     cases = [
-        (("--provider", "godaddy", "--platform", "exchange-2016"), "unknown provider 'godaddy'"),
+        (("--provider", "gandi", "--platform", "exchange-2016"), "unknown provider 'gandi'"),
         (("--provider", "powerdns", "--platform", "exchange-2099"), "unknown platform"),
         (("--provider", "powerdns"), "--platform is required without --csv"),
         (("--provider", "powerdns", "--platform", "exchange-2016", "--csv", "nope.csv"),
@@ -367,7 +355,7 @@ good.example,exchange-2016
 Not_A_Domain!,exchange-2016
 bücher.example,exchange-2016
 fine.example,exchange-2099
-other.example,exchange-2016,godaddy
+other.example,exchange-2016,gandi
 dup.example,exchange-2016
 dup.example,exchange-2013
 pol.example,exchange-2016,powerdns,delete
@@ -382,7 +370,7 @@ BAD_LINES = {
     3: "is not a valid DNS domain name",
     4: "internationalised domain 'bücher.example'; write it in punycode: 'xn--bcher-kva.example'",
     5: "unknown platform 'exchange-2099'",
-    6: "unknown provider 'godaddy'",
+    6: "unknown provider 'gandi'",
     7: "duplicate domain dup.example: line 8 gives it differently",
     8: "duplicate domain dup.example: platform exchange-2016 on line 7 but exchange-2013 here",
     9: "unknown policy 'delete'",

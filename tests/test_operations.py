@@ -107,9 +107,9 @@ def test_missing_variables_refuse_only_their_zones_all_named_in_one_run(workspac
     report = report_of(plan)
     assert refused(report) == {
         "adatum.net.": "provider powerdns needs environment variable(s) PDNS_API_KEY, "
-        "PDNS_API_URL; set them (see .env.example)",
+        "PDNS_API_URL (zones/powerdns/adatum.net.yaml); set them (see .env.example)",
         "adatum.org.": "provider cloudflare needs environment variable(s) "
-        "CLOUDFLARE_API_TOKEN; set them (see .env.example)",
+        "CLOUDFLARE_API_TOKEN (zones/cloudflare/adatum.org.yaml); set them (see .env.example)",
     }
     assert with_changes(report) == {
         "contoso.com.", "fabrikam.net.", "northwind.io.", "tailspin.org.",

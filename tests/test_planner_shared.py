@@ -164,5 +164,5 @@ def test_add_domain_declares_in_the_parent_zone_file(workspace: Path):
     assert "policy: shield" in text
     with pytest.raises(RepositoryError, match="already declared"):
         add_domain(config_path, "wingtip.com", "cloudmail", "local")
-    with pytest.raises(ConfigError, match=r"^unknown provider 'godaddy'; use one of "):
-        add_domain(config_path, "fabrikam.com", "cloudmail", "godaddy")
+    with pytest.raises(ConfigError, match=r"^unknown provider 'gandi'; use one of "):
+        add_domain(config_path, "fabrikam.com", "cloudmail", "gandi")

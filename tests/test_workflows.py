@@ -22,7 +22,7 @@ import yaml
 from providers.ci.prcomment import MARKER, extract_checksum
 from providers.core.capabilities import PROVIDERS
 from tests.helpers import ROOT, rdatasets, run_cli
-from tests.servers.fixtures import missing
+from tests.servers.fixtures import missing, require_binary
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 GITLAB = ROOT / ".gitlab-ci.yml"
@@ -178,6 +178,7 @@ def test_drift_workflow_shape():
     assert "workflow_dispatch" in data["on"]
     assert data["jobs"]["drift"]["permissions"] == {"contents": "read", "id-token": "write"}
     assert "--detailed-exitcode" in step(data, "Plan (drift check)")["run"]
+    assert "--prefilter dns" in step(data, "Plan (drift check)")["run"]
     assert (
         "plan.py confirm" in step(data, "Confirm (every nameserver serves the SRV record)")["run"]
     )
@@ -224,6 +225,7 @@ def test_gitlab_jobs_and_rules():
     assert drift["rules"][0] == {"if": '$CI_PIPELINE_SOURCE == "schedule"'}
     script = "\n".join(flat(drift["script"]))
     assert "--detailed-exitcode" in script
+    assert "--prefilter dns" in script
     assert "plan.py confirm" in script
 
 
@@ -651,6 +653,257 @@ def test_gitlab_pipeline_end_to_end(pipeline: Pipeline):
     assert refused.returncode == 1
     assert "nothing written" in refused.stderr
     assert live_files(root) == before
+
+
+# -- the drift jobs and `make drift` (issue 14 §2) -------------------------------------------
+
+DRIFT_JOB_STEPS = [
+    SETUP_STEP,
+    "Plan (drift check)",
+    "BIND for the embedded default's zone files (--serve-local)",
+    "Confirm (every nameserver serves the SRV record)",
+    "Status page (when plan.py report is available)",
+    "Verdict",
+]
+#: what each drift job says about the plan's and confirm's exit codes
+SAYS = {
+    "github": {"drift": "::error::drift or pending changes (plan exit 2)",
+               "plan error": "::error::the plan failed (exit 1)",
+               "unconfirmed": "::error::not confirmed (confirm exit 2)",
+               "fails": "the drift check fails", "passes": "no drift:"},
+    "gitlab": {"drift": "drift: live DNS differs from the zone files, or changes are pending "
+                        "(plan exit 2)",
+               "plan error": "error: the plan failed (exit 1)",
+               "unconfirmed": "not confirmed: some domains are pending or in conflict",
+               "fails": "the drift check fails", "passes": "no drift:"},
+    "make": {"drift": "drift: live DNS differs from the zone files, or changes are pending "
+                      "(plan exit 2)",
+             "plan error": "drift: the plan failed (exit 1)",
+             "unconfirmed": "drift: some domains are not confirmed",
+             "fails": "make: ***", "passes": "drift: none"},
+}  # fmt: skip
+
+
+def github_condition(condition: str | None, failed: bool, env: dict[str, str]) -> bool:
+    """A step's ``if:`` as the runner reads the few forms drift.yml uses; anything else is
+    an error here, so that the simulation never guesses."""
+    if condition is None:
+        return not failed  # the implicit success()
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2].strip()
+    result = True
+    for term in (t.strip() for t in text.split("&&")):
+        if term == "!cancelled()":
+            continue
+        match = re.fullmatch(r"env\.(\w+) == '([^']*)'", term)
+        if not match:
+            raise AssertionError(f"the simulation does not know the condition {term!r}")
+        result = result and env.get(match[1], "") == match[2]
+    return result
+
+
+def github_drift_job(p: Pipeline, append: str = "", **env: str) -> tuple[bool, str]:
+    """drift.yml's drift job as the runner runs it: its `run` steps in order, with the job's
+    default shell (bash -eo pipefail, as Pipeline.run), each step's ``if:`` (a step without
+    one is skipped after a failed step), unset secrets as empty strings, and each step's
+    ``steps.<id>.outputs`` passed on. ``append`` is added to every step's script, as a
+    runner's own commands would be. Returns (the job passed, its log)."""
+    data = workflow("drift.yml")
+    assert data["defaults"]["run"]["shell"] == "bash"  # bash --noprofile --norc -eo pipefail
+    job = data["jobs"]["drift"]
+    assert "continue-on-error" not in json.dumps(data), "a failed step must fail the job"
+    ran = [s["name"] for s in job["steps"] if "run" in s]
+    assert ran == DRIFT_JOB_STEPS, "the simulation runs every run step of the job"
+    base = {k: "" if "secrets." in v else v for k, v in job["env"].items()}
+    base.update(env)
+    scope = {**p.env, **base}
+    outputs: dict[str, dict[str, str]] = {}
+    failed, log = False, []
+    for s in job["steps"]:
+        if "run" not in s:
+            continue  # checkout, setup-python and upload: the workspace stands for them;
+            # AWS credentials: no vars.AWS_PLAN_ROLE_ARN here
+        if not github_condition(s.get("if"), failed, scope):
+            log.append(f"-- {s['name']}: skipped")
+            continue
+        assert "shell" not in s, s["name"]
+        step_env = dict(base)
+        for key, value in (s.get("env") or {}).items():
+            ref = re.fullmatch(r"\$\{\{ steps\.(\w+)\.outputs\.(\w+) \}\}", value)
+            assert ref, f"{s['name']}: the simulation does not know {value}"
+            step_env[key] = outputs.get(ref[1], {}).get(ref[2], "")
+        done = p.run(s["run"] + ("\n" + append if append else ""), **step_env)
+        if "id" in s:
+            outputs[s["id"]] = dict(
+                line.split("=", 1) for line in p.outputs.read_text().splitlines() if "=" in line
+            )
+        log.append(f"-- {s['name']}: exit {done.returncode}\n{done.stdout}{done.stderr}")
+        failed = failed or done.returncode != 0
+    return not failed, "\n".join(log)
+
+
+def gitlab_drift_job(p: Pipeline, append: str = "", **env: str) -> tuple[bool, str]:
+    """.gitlab-ci.yml's drift job: its script as one bash -eo pipefail session, with
+    ``append`` after its last line as a runner's own commands would be."""
+    script = "\n".join(flat(gitlab()["drift"]["script"])) + ("\n" + append if append else "")
+    done = p.run(script, CI_JOB_URL="https://gitlab.example/g/domains/-/jobs/88", **env)
+    return done.returncode == 0, done.stdout + done.stderr
+
+
+def make_drift(p: Pipeline, append: str = "", **env: str) -> tuple[bool, str]:
+    """`make drift` (the real Makefile, the workspace's config/local.yaml)."""
+    done = p.run("make --no-print-directory drift" + ("\n" + append if append else ""), **env)
+    return done.returncode == 0, done.stdout + done.stderr
+
+
+DRIFT_JOBS = {"github": github_drift_job, "gitlab": gitlab_drift_job, "make": make_drift}
+
+
+@pytest.fixture
+def in_sync(pipeline: Pipeline) -> Pipeline:
+    """The embedded default applied, with northwind.io's kept conflict (policy: report)
+    turned into policy: remove, so that every domain is confirmed: an estate in sync."""
+    require_binary("named")  # confirm --serve-local; the jobs would install it
+    northwind = pipeline.root / "zones" / "local" / "northwind.io.yaml"
+    northwind.write_text(northwind.read_text().replace("policy: report", "policy: remove"))
+    applied = run_cli("apply", "--quiet", cwd=pipeline.root)
+    assert applied.returncode == 0, applied.stderr
+    return pipeline
+
+
+def confirm_summary(root: Path) -> str:
+    """The summary line of confirm.txt; 0 error: the local zones were served."""
+    text = (root / "confirm.txt").read_text()
+    (line,) = [x for x in text.splitlines() if x.startswith("summary")]
+    return line
+
+
+@pytest.mark.parametrize("system", ["github", "gitlab", "make"])
+def test_drift_job_passes_in_sync_fails_on_drift_and_errors(in_sync: Pipeline, system: str):
+    p, says, job = in_sync, SAYS[system], DRIFT_JOBS[system]
+
+    # (a) in sync: the job passes; (d) confirm served the local zones (no domain in error)
+    passed, log = job(p)
+    assert passed, log
+    assert says["passes"] in log
+    assert "prefilter" not in log or "not asked" in log  # zone files: read directly
+    if system != "make":
+        assert confirm_summary(p.root).startswith("summary: 6 confirmed, 0 pending, 0 conflict, "
+                                                  "0 error"), log  # fmt: skip
+        assert json.loads((p.root / "plan.json").read_text())["prefilter"]["not_through_dns"]
+        assert (p.root / "status" / "index.html").is_file()
+    else:
+        assert "summary: 6 confirmed, 0 pending, 0 conflict, 0 error" in log
+        assert (p.root / "status.html").is_file()
+
+    # (b) a hosting panel puts a wildcard back: the job fails and says why
+    contoso = p.root / "live" / "contoso.com.zone"
+    contoso.write_text(contoso.read_text() + WILDCARD)
+    passed, log = job(p)
+    assert not passed, log
+    assert says["drift"] in log
+    assert says["unconfirmed"] in log  # the wildcard answers for autodiscover.contoso.com
+    assert says["fails"] in log
+    assert says["plan error"] not in log
+    assert says["passes"] not in log
+    summary = confirm_summary(p.root) if system != "make" else log
+    assert "5 confirmed, 0 pending, 1 conflict, 0 error" in summary
+
+    # (c) a line after the gate (a runner's own commands) cannot turn drift into a pass
+    passed, log = job(p, append="true")
+    assert not passed, log
+    assert says["drift"] in log
+
+    # an error is not drift: a broken zone file makes the plan (and confirm) fail, exit 1
+    (p.root / "zones" / "local" / "fabrikam.net.yaml").write_text("garbage:\n")
+    passed, log = job(p, append="true")
+    assert not passed, log
+    assert says["plan error"] in log
+    assert says["drift"] not in log
+    assert "fabrikam.net.yaml" in log
+
+
+RECORDER = """#!/bin/sh
+# .venv/bin/python: records each planner command, does nothing, exits 0
+echo "$*" >> "{log}"
+"""
+
+
+@pytest.mark.parametrize("system", ["github", "gitlab"])
+@pytest.mark.parametrize("config", ["config/local.yaml", "config/octodns.yaml"])
+def test_drift_jobs_serve_the_local_zones_only_for_the_embedded_default(
+    pipeline: Pipeline, tmp_path: Path, system: str, config: str
+):
+    """confirm and report get --serve-local exactly when DNS_CONFIG is the embedded default
+    (as make's CONFIRM_ARGS); the plan goes through DNS first (--prefilter dns)."""
+    p = pipeline
+    calls = tmp_path / "calls.log"
+    python = p.root / ".venv" / "bin" / "python"
+    python.write_text(RECORDER.format(log=calls))
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "named").write_text("#!/bin/sh\nexit 0\n")  # present: no job installs BIND
+    (tools / "named").chmod(0o755)
+    path = f"{tools}{os.pathsep}{p.env['PATH']}"
+    passed, log = DRIFT_JOBS[system](p, DNS_CONFIG=config, PATH=path)
+    assert passed, log
+    lines = calls.read_text().splitlines()
+    local = ["--serve-local"] if config == "config/local.yaml" else []
+    commands = {}
+    for line in lines:
+        words = line.split()
+        if words[:1] == ["plan.py"] and "--help" not in words:
+            commands.setdefault(words[1], []).append(words[2:])
+    assert [" ".join(c) for c in commands["plan"]] == [
+        f"--config {config} --prefilter dns --detailed-exitcode --format json --output plan.json "
+        "--quiet"
+    ]
+    assert commands["confirm"] == [["--config", config, *local]]
+    (report,) = commands["report"]
+    assert report[: 2 + len(local)] == ["--config", config, *local]
+    assert "--serve-local" not in " ".join(report[2 + len(local) :])
+
+
+def test_make_drift_reuses_confirm_args():
+    """`make drift` runs the plan through DNS first with --detailed-exitcode, and confirm and
+    report with CONFIRM_ARGS: --serve-local for the embedded default only."""
+    make = shutil.which("make")
+    if make is None:
+        missing("make is not installed")
+
+    def commands(*args: str) -> list[str]:
+        done = subprocess.run([make, "-n", "-o", ".venv/.installed", "drift", *args], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return [" ".join(x.split()) for x in done.stdout.splitlines() if "/python plan.py" in x]
+
+    plan, confirm, report = commands()
+    assert "plan.py plan --config config/local.yaml --prefilter dns --detailed-exitcode" in plan
+    assert plan.endswith("|| rc=$?; \\")
+    assert "plan.py confirm --config config/local.yaml --serve-local || crc=$?" in confirm
+    assert "plan.py report --config config/local.yaml --serve-local --html status.html" in report
+    for line in commands("CONFIG=config/octodns.yaml"):
+        assert "--serve-local" not in line
+        assert "--config config/octodns.yaml" in line
+
+
+def test_drift_gates_fail_explicitly():
+    """Neither gate depends on being the last line: GitHub's Verdict and GitLab's gate exit 1
+    themselves, and every decisive exit code is kept with `|| rc=$?` (never lost to -e)."""
+    data = workflow("drift.yml")
+    assert "continue-on-error" not in json.dumps(data)
+    for name, code in [("Plan (drift check)", "rc"),
+                       ("Confirm (every nameserver serves the SRV record)", "rc")]:  # fmt: skip
+        run = step(data, name)["run"]
+        assert "|| rc=$?" in run, name
+        assert f'echo "{code}=${code}" >> "$GITHUB_OUTPUT"' in run, name
+    assert "exit 1" in step(data, "Verdict")["run"]
+    script = flat(gitlab()["drift"]["script"])
+    assert not any(re.search(r"\btest\b.*&&\s*test\b", line) for line in script), "implicit gate"
+    gate = script[-1]
+    assert 'if [ "$rc" != 0 ] || [ "$crc" != 0 ]; then' in gate
+    assert "exit 1" in gate
 
 
 # -- least privilege and supply chain (issue 14 §3) ------------------------------------------

@@ -122,7 +122,7 @@ class Engine:
                         f"provider {pid} needs environment variable(s) {', '.join(missing[pid])}"
                         for pid in needs
                     )
-                    + "; set them (see .env.example)"
+                    + f" ({run.file_for(zone)}); set them (see .env.example)"
                 )
         planned = [z for z in chosen if z not in refused]
         manager = open_manager(run, zones=planned) if planned else None
@@ -243,10 +243,13 @@ class Engine:
     def _zone_file(self, zone: str):
         return next((zf for zf in self.run.zone_files if zf.zone == zone), None)
 
-    def apply(self, result: PlanResult, stop: StopSignal, report=None) -> list[Outcome]:
+    def apply(
+        self, result: PlanResult, stop: StopSignal | None = None, report=None
+    ) -> list[Outcome]:
         """Apply zone by zone; after a stop signal, finish the zone in flight and start no
         other. ``report`` is told of each outcome as it completes."""
         outcomes = []
+        stop = stop or StopSignal()
         for target, plan in result.plans:
             if stop.received:
                 break
