@@ -577,3 +577,40 @@ def test_generated_files_load_as_plain_yaml(ws: Path, pdns):
             "value": {"port": 443, "priority": 0, "target": TARGETS["cloudmail"], "weight": 0},
         }
     }
+
+
+# ------------------------------------------------------------------ CSV without a provider
+# (located through DNS: tests/test_locate.py runs these on a private DNS tree)
+
+
+def test_provider_is_required_without_csv(ws: Path):
+    out = run_import(ws, DUMMY_ENV, "--platform", "exchange-2016", config=None)
+    assert out.returncode == 1
+    line = one_error_line(out.stderr)
+    assert "--provider is required without --csv" in line
+    assert "rows without a provider are located through DNS" in line
+
+
+def test_csv_rows_with_a_provider_column_are_not_located(ws: Path):
+    """Every row names its provider: no DNS is asked (the resolver here answers nothing)."""
+    (ws / "rows.csv").write_text("a.example,exchange-2016,powerdns\nb.example,exchange-2099,bind\n")
+    out = run_import(ws, DUMMY_ENV, "--csv", "rows.csv", "--resolver", "127.0.0.1:9", config=None)
+    assert out.returncode == 1
+    assert "1 bad row(s) in rows.csv" in one_error_line(out.stderr)
+    assert "rows.csv:2: unknown platform 'exchange-2099'" in out.stderr
+    assert "locating" not in out.stderr
+    assert "using config/octodns.yaml (it plans provider bind, powerdns)" in out.stderr
+
+
+def test_csv_without_provider_and_a_resolver_that_does_not_answer_is_one_line(ws: Path):
+    from tests.servers import free_port
+
+    port = free_port(udp=True)
+    (ws / "rows.csv").write_text("domain,platform\na.example,exchange-2016\n")
+    out = run_import(ws, DUMMY_ENV, "--csv", "rows.csv", "--resolver", f"127.0.0.1:{port}",
+                     "--timeout", "0.2", config=None)  # fmt: skip
+    assert out.returncode == 1
+    assert one_error_line(out.stderr).startswith(
+        f"error: the resolver 127.0.0.1:{port} does not answer"
+    )
+    assert zone_files(ws) == {}

@@ -21,9 +21,12 @@ import dns.dnssec
 import dns.name
 import dns.rdata
 import pytest
+import yaml
 
 from providers.live.locate import HostTableError, load_host_table
-from tests.helpers import ROOT, run_cli, srv_zone_yaml
+from tests.fakes.cloudflare_api import FakeCloudflare
+from tests.fakes.godaddy_api import FakeGoDaddy
+from tests.helpers import ROOT, one_error_line, run_cli, srv_zone_yaml
 from tests.servers import free_port
 from tests.servers.dnstree import DnsTree, LoopbackBlock, LoopbackUnavailable
 from tests.servers.fixtures import missing, require_binary
@@ -34,6 +37,7 @@ KEYS = ("domain", "zone", "host", "provider", "nameservers", "parent", "parent_n
 CF = ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]
 GD = ["ns01.domaincontrol.com", "ns02.domaincontrol.com"]
 EH = ["ns1.example-host.net", "ns2.example-host.net"]
+NSOL = ["ns1.worldnic.com", "ns2.worldnic.com"]  # Network Solutions: `manual` in the table
 ALL = ["cf-hosted.com", "godaddy-hosted.com", "unknown-host.com", "nope.com", "mismatch.com",
        "lame.com", "signed.com", "badsig.com", "eu.cf-hosted.com", "mixed.com"]  # fmt: skip
 
@@ -85,6 +89,9 @@ def resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             + delegation("godaddy-hosted.com", GD)
             + delegation("mixed.com", [CF[0], GD[0]])
             + delegation("unknown-host.com", EH)
+            + delegation("worldnic.com", ["ns-infra.worldnic.com"])
+            + f"ns-infra.worldnic.com. A {a[3]}\n"
+            + delegation("nsol-hosted.com", NSOL)
             + delegation("mismatch.com", EH)
             + delegation("lame.com", ["ns1.example-host.net", "ns-refuses.example-host.net",
                                       "ns-silent.example-host.net"])
@@ -108,6 +115,10 @@ def resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 f"ns9.example-host.net. A {a[15]}\nns-refuses.example-host.net. A {a[16]}\n"
                 f"ns-silent.example-host.net. A {silent}\n"
             )),
+            "worldnic.com.": zone("worldnic.com.", ["ns-infra.worldnic.com"], (
+                f"ns-infra.worldnic.com. A {a[3]}\n"
+                f"ns1.worldnic.com. A {a[14]}\nns2.worldnic.com. A {a[15]}\n"
+            )),
         }  # fmt: skip
         cloudflare = {
             "cf-hosted.com.": zone("cf-hosted.com.", CF, "eu.cf-hosted.com. MX 10 mx.example.\n"),
@@ -124,6 +135,7 @@ def resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         }  # fmt: skip
         lame = zone("lame.com.", ["ns1.example-host.net", "ns-refuses.example-host.net",
                                   "ns-silent.example-host.net"])  # fmt: skip
+        nsol = zone("nsol-hosted.com.", NSOL)
         servers = {
             a[1]: {".": root},
             a[2]: {"com.": com, "net.": net},
@@ -132,8 +144,8 @@ def resolver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             a[11]: cloudflare,
             a[12]: godaddy,
             a[13]: godaddy,
-            a[14]: {**example_host, "lame.com.": lame},
-            a[15]: example_host,
+            a[14]: {**example_host, "lame.com.": lame, "nsol-hosted.com.": nsol},
+            a[15]: {**example_host, "nsol-hosted.com.": nsol},
             a[16]: {},  # ns-refuses: serves nothing, refuses everything
         }
         tree = DnsTree(tmp_path_factory.mktemp("dnstree"), servers,
@@ -437,3 +449,108 @@ def test_plan_and_confirm_find_each_zones_nameservers_through_the_resolver(
     assert domain["status"] == "pending", domain
     asked = {ns["name"] for ns in domain["nameservers"]}
     assert asked == {"ns1.example-host.net.", "ns2.example-host.net."}, domain["nameservers"]
+
+
+# -- import --csv without a provider column: the provider is located through DNS --------
+
+
+def import_csv(resolver: str, ws: Path, env: dict[str, str], *args: str):
+    """``plan.py import --csv`` with no --provider and no --config, as a user runs it."""
+    return run_cli("import", "--resolver", resolver, "--timeout", TIMEOUT, "--csv", *args,
+                   cwd=ws, env=env)  # fmt: skip
+
+
+def zone_files(ws: Path) -> dict[str, str]:
+    return {str(p.relative_to(ws / "zones")): p.read_text() for p in ws.glob("zones/*/*.yaml")}
+
+
+def bad_rows(stderr: str) -> dict[int, str]:
+    rows = [line for line in stderr.splitlines() if line.startswith("bad row: ")]
+    return {int(line.split(":")[2]): line for line in rows}
+
+
+def test_import_csv_without_provider_writes_each_domain_where_dns_says(
+    resolver: str, ws: Path, cloudflare_fake: FakeCloudflare
+):
+    cloudflare_fake.add_zone("cf-hosted.com")
+    cloudflare_fake.add_zone("listed.example")
+    (ws / "estate.csv").write_text(
+        "domain,platform,provider,policy\n"
+        "cf-hosted.com,exchange-2016\n"
+        "godaddy-hosted.com,cloudmail,,report\n"
+        "unknown-host.com,exchange-2016\n"
+        "eu.cf-hosted.com,exchange-2013\n"
+        "listed.example,exchange-2016,cloudflare\n"  # a provider column: kept, not located
+    )
+    with FakeGoDaddy("gd-key", "gd-secret") as godaddy:
+        godaddy.add_domain("godaddy-hosted.com")
+        env = {
+            "CLOUDFLARE_API_TOKEN": cloudflare_fake.token,
+            "CLOUDFLARE_API_URL": cloudflare_fake.url,
+            "GODADDY_API_KEY": godaddy.key,
+            "GODADDY_API_SECRET": godaddy.secret,
+            "GODADDY_API_URL": godaddy.url,
+        }
+        out = import_csv(resolver, ws, env, "estate.csv")
+        assert out.returncode == 1
+        assert "1 bad row(s) in estate.csv" in one_error_line(out.stderr)
+        assert "locating 4 domain(s) without a provider" in out.stderr
+        (row,) = bad_rows(out.stderr).items()
+        assert row == (4, (
+            "bad row: estate.csv:4: unknown-host.com: unknown DNS host: no host of "
+            "config/dns-hosts.yaml names its nameservers (ns1.example-host.net, "
+            "ns2.example-host.net); add one there, or give the row a provider"
+        ))  # fmt: skip
+        assert zone_files(ws) == {}
+
+        out = import_csv(resolver, ws, env, "estate.csv", "--skip-bad")
+        assert out.returncode == 0, out.stderr
+        assert "using config/octodns.yaml" in out.stderr, "the config planning both folders"
+        assert set(bad_rows(out.stderr)) == {4}
+        assert godaddy.writes() == [], "import only reads"
+    assert cloudflare_fake.writes() == []
+    files = zone_files(ws)
+    assert set(files) == {"cloudflare/cf-hosted.com.yaml", "cloudflare/listed.example.yaml",
+                          "godaddy/godaddy-hosted.com.yaml"}  # fmt: skip
+    cf = yaml.safe_load(files["cloudflare/cf-hosted.com.yaml"])
+    assert {name: r["octodns"]["autodiscover"]["platform"] for name, r in cf.items()} == {
+        "_autodiscover._tcp": "exchange-2016", "_autodiscover._tcp.eu": "exchange-2013",
+    }  # fmt: skip
+    gd = yaml.safe_load(files["godaddy/godaddy-hosted.com.yaml"])
+    assert gd["_autodiscover._tcp"]["octodns"]["autodiscover"] == {
+        "platform": "cloudmail", "policy": "report",
+    }  # fmt: skip
+    assert "1 bad row(s) skipped" in out.stdout
+    assert "3 zone file(s) written (4 domain(s))" in out.stdout
+
+
+def test_import_csv_without_provider_manual_host_and_nxdomain(resolver: str, ws: Path):
+    """Network Solutions is `manual` in the table: its domain goes in zones/manual/, the
+    zone's existence checked through DNS as the manual provider reads it; NXDOMAIN is a bad
+    row naming the parent's nameserver that said so."""
+    (ws / "rows.csv").write_text("nsol-hosted.com,exchange-2016\nnope.com,exchange-2016\n")
+    out = import_csv(resolver, ws, {}, "rows.csv")
+    assert out.returncode == 1
+    (line,) = bad_rows(out.stderr).values()
+    assert line.startswith("bad row: rows.csv:2: nope.com: nope.com does not exist: NXDOMAIN "
+                           "from the com. zone's nameserver a.tld-servers.test")  # fmt: skip
+    assert zone_files(ws) == {}
+
+    out = import_csv(resolver, ws, {}, "rows.csv", "--skip-bad")
+    assert out.returncode == 0, out.stderr
+    assert set(zone_files(ws)) == {"manual/nsol-hosted.com.yaml"}
+    assert "wrote zones/manual/nsol-hosted.com.yaml: _autodiscover._tcp SRV" in out.stdout
+    assert "1 bad row(s) skipped" in out.stdout
+
+
+def test_import_csv_without_provider_location_problems_are_bad_rows(resolver: str, ws: Path):
+    """A located domain with problems (nameservers of several hosts, parent and zone NS
+    sets differing) is a bad row naming the problem; no provider is asked."""
+    (ws / "rows.csv").write_text("domain,platform\nmixed.com,exchange-2016\n"
+                                 "mismatch.com,exchange-2016\n")  # fmt: skip
+    out = import_csv(resolver, ws, {}, "rows.csv")
+    assert out.returncode == 1
+    rows = bad_rows(out.stderr)
+    assert rows[2].startswith("bad row: rows.csv:2: mixed.com: nameservers of several hosts")
+    assert rows[3].startswith("bad row: rows.csv:3: mismatch.com: inconsistent delegation")
+    assert "listing the zones" not in out.stderr

@@ -6,6 +6,11 @@ rows, and writes one new ``zones/<provider>/<zone>.yaml`` per zone, shaped
 exactly like ``plan.py add`` writes it. It only reads from providers and never
 changes a zone file that already exists: a domain declared differently is
 reported as a conflict and left for a human.
+
+A CSV row without a provider (and no ``--provider``) takes the provider where DNS
+says the domain is hosted: the CLI locates those domains (``plan.py locate``'s
+detection) and hands the result over as :class:`Detected` per domain; this module
+never asks DNS itself.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ PRODUCTION_CONFIG_PATH = Path(PRODUCTION_CONFIG)
 #: an estate this large gets progress lines on stderr
 LARGE_ESTATE = 100
 CSV_COLUMNS = ("domain", "platform", "provider", "policy")
+MISSING_PROVIDER = (
+    "--provider is required without --csv (the provider whose zones are listed); with --csv "
+    "FILE, rows without a provider are located through DNS"
+)
 
 
 class ImportRunError(AutodiscoverError):
@@ -70,10 +79,32 @@ class Item:
     provider: str
     policy: str
     line: int | None = None  # CSV line; None for a zone listed at the provider
+    zone: str | None = None  # the zone DNS says holds the domain (provider detected), no dot
 
     @property
     def where(self) -> str:
         return f"line {self.line}: " if self.line is not None else ""
+
+
+@dataclass(frozen=True)
+class Detected:
+    """Where DNS says a domain's zone is hosted: a provider id (``manual`` for hosts
+    without an API), or the one-line reason no provider can be told."""
+
+    provider: str | None
+    host: str = "unknown"  # the DNS host's name, as plan.py locate names it
+    zone: str | None = None  # the zone holding the domain, without the trailing dot
+    problem: str | None = None  # set when provider is None
+
+
+@dataclass(frozen=True)
+class CsvPreview:
+    """What the CLI needs from a CSV before the config is chosen: the domains of rows
+    without a provider (to locate; only those --match/--zones select) and the provider
+    ids the rows name."""
+
+    to_locate: list[str]
+    providers: set[str]
 
 
 @dataclass
@@ -170,7 +201,7 @@ class Importer:
         run: RunConfig,
         catalog: Catalog,
         folders: dict[str, str],
-        provider: str,
+        provider: str | None,
         platform: str | None,
         policy: str,
         ttl: int,
@@ -179,6 +210,8 @@ class Importer:
         zones: list[str],
         skip_bad: bool,
         zones_dir: Path = Path("zones"),
+        detected: dict[str, Detected] | None = None,
+        dns: tuple[str | None, float | None] = (None, None),
     ) -> None:
         self.cfg = run
         self.catalog = catalog
@@ -194,12 +227,14 @@ class Importer:
         self.zones_dir = zones_dir
         self.existing: dict[str, ZoneFile] = {zf.zone: zf for zf in run.zone_files + run.skipped}
         self.sources: ProviderZones | None = None
+        self.detected = detected or {}  # domain -> where DNS says it is hosted
+        self.dns = dns  # --resolver, --timeout: for providers read through DNS (manual)
 
     @classmethod
     def open(
         cls,
         config: Path,
-        provider: str,
+        provider: str | None,
         platform: str | None,
         policy: str,
         ttl: int,
@@ -207,25 +242,29 @@ class Importer:
         matches: list[str],
         zones: list[str],
         skip_bad: bool,
+        detected: dict[str, Detected] | None = None,
+        dns: tuple[str | None, float | None] = (None, None),
     ) -> Importer:
-        """Check the repository and the arguments; no provider is built yet."""
+        """Check the repository and the arguments; no provider is built yet.
+
+        ``provider`` may be None with a CSV: rows without a provider then take the one
+        ``detected`` names for their domain (rows it has no provider for are bad rows)."""
         run = prepare(config)
         catalog = load_processor_catalog(run.data)
         folders = _provider_folders(run)
-        _check_provider(provider, config, folders)
+        if provider is not None:
+            _check_provider(provider, config, folders)
+        elif csv_path is None:
+            raise ImportRunError(MISSING_PROVIDER)
         if platform is not None:
             _check_platform(catalog, platform)
         elif csv_path is None:
             raise ImportRunError("--platform is required without --csv (e.g. exchange-2016)")
         if not 1 <= ttl <= 2147483647:
             raise ImportRunError(f"--ttl {ttl}: use a whole number of seconds from 1")
-        names = []
-        for name in zones:
-            name = name.strip().lower().rstrip(".")
-            names.append(check_domain_name(name, f"--zones {name}"))
         return cls(
             run, catalog, folders, provider, platform, policy, ttl, csv_path, matches,
-            names, skip_bad,
+            canonical_zones(zones), skip_bad, detected=detected, dns=dns,
         )  # fmt: skip
 
     # -- planning -----------------------------------------------------------------
@@ -244,9 +283,11 @@ class Importer:
                     )
                 result.bad_rows = bad
             wanted = self._filter(items, result)
-            self.sources = ProviderZones.open(self.cfg, sorted({i.provider for i in wanted}))
+            providers = sorted({i.provider for i in wanted})
+            self.sources = ProviderZones.open(self.cfg, providers, self.dns)
         else:
-            self.sources = ProviderZones.open(self.cfg, [self.provider])
+            assert self.provider is not None, "open() requires --provider without --csv"
+            self.sources = ProviderZones.open(self.cfg, [self.provider], self.dns)
             wanted = self._filter(self._listed_items(result), result)
         result.listed = {p: len(z) for p, z in self.sources.listed.items() if z is not None}
         self._assign(wanted, result)
@@ -257,6 +298,7 @@ class Importer:
     def _listed_items(self, result: Result) -> list[Item]:
         """Without --csv: one item per zone at the provider (or per --zones name)."""
         assert self.sources is not None, "run() opens the providers first"
+        assert self.provider is not None, "open() requires --provider without --csv"
         listed = self.sources.listed[self.provider]
         if listed is None:
             if not self.zones:
@@ -286,19 +328,14 @@ class Importer:
         return [self._item(name) for name in names]
 
     def _item(self, domain: str) -> Item:
-        return Item(domain, self.platform or "", self.provider, self.policy)
+        return Item(domain, self.platform or "", self.provider or "", self.policy)
 
     def _filter(self, items: list[Item], result: Result) -> list[Item]:
         """--match and --zones (CSV: the domain must lie in one of the --zones)."""
         kept = []
         for item in items:
-            if not self._matches(item.domain):
-                result.unmatched += 1
-                continue
-            if (
-                self.csv_path is not None
-                and self.zones
-                and not any(item.domain == z or item.domain.endswith("." + z) for z in self.zones)
+            if not self._matches(item.domain) or (
+                self.csv_path is not None and not _in_zones(item.domain, self.zones)
             ):
                 result.unmatched += 1
                 continue
@@ -306,7 +343,11 @@ class Importer:
         return kept
 
     def _matches(self, domain: str) -> bool:
-        return not self.matches or any(fnmatch.fnmatchcase(domain, m) for m in self.matches)
+        return _matches_any(domain, self.matches)
+
+    def selects(self, domain: str) -> bool:
+        """Whether --match and --zones keep a CSV row's domain."""
+        return self._matches(domain) and _in_zones(domain, self.zones)
 
     def _assign(self, items: list[Item], result: Result) -> None:
         """Decide, per email domain, which zone file declares it and whether to write it."""
@@ -340,14 +381,18 @@ class Importer:
                 else:
                     new.items[name] = item
                 return
+            if item.zone is not None and zone != item.zone:
+                continue  # DNS named the zone: no other name is a zone at the provider
             if self.sources is not None and self.sources.has(item.provider, fqdn):
                 folder = self.folders[item.provider]
                 path = self.zones_dir / folder / f"{zone}.yaml"
                 planned[fqdn] = NewFile(fqdn, item.provider, path, {name: item})
                 return
-        result.missing.append(
-            (item, f"no zone at provider {item.provider} holds {item.domain}")
-        )  # fmt: skip
+        why = f"no zone at provider {item.provider} holds {item.domain}"
+        if item.zone is not None:
+            why += (f" (DNS says zone {item.zone} is hosted there: in another account, or "
+                    "not yet added?)")  # fmt: skip
+        result.missing.append((item, why))
 
     def _against_file(self, item: Item, zf: ZoneFile, name: str, result: Result) -> None:
         declared = _declared_platform(load_zone_yaml(zf.path), name, self.catalog)
@@ -396,9 +441,20 @@ class ProviderZones:
         self._exists: dict[tuple[str, str], bool] = {}
 
     @classmethod
-    def open(cls, run: RunConfig, provider_ids: Iterable[str]) -> ProviderZones:
+    def open(
+        cls,
+        run: RunConfig,
+        provider_ids: Iterable[str],
+        dns: tuple[str | None, float | None] = (None, None),
+    ) -> ProviderZones:
+        """``dns``: the --resolver and --timeout for providers that read zones through DNS
+        (the manual provider: a zone exists when its nameservers serve it)."""
         provider_ids = list(provider_ids)
         built = build_providers(run, provider_ids)
+        resolver, timeout = dns
+        for provider in built.values():
+            if hasattr(provider, "use_dns"):
+                provider.use_dns(None, resolver, timeout)
         zones = cls(built)
         for pid in provider_ids:
             zones.listed[pid] = zones._list(pid)
@@ -461,6 +517,59 @@ def _read_only(pid: str) -> Callable:
 
 def read_csv(path: Path, importer: Importer) -> tuple[list[Item], list[str]]:
     """Rows as items (one per domain) and the bad rows as 'FILE:LINE: problem' lines."""
+    rows, bad = _parse_csv(path)
+    items: dict[str, Item] = {}
+    bad_domains: dict[str, int] = {}  # domain -> first later line that differs
+    for line, row in rows:
+        item, problem = _row_item(path, line, row, importer)
+        if problem or item is None:
+            bad.append((line, problem or f"{path}:{line}: not a row"))
+            continue
+        first = items.get(item.domain)
+        if first is None:
+            items[item.domain] = item
+            continue
+        differs = [
+            f"{what} {getattr(first, what)} on line {first.line} but {getattr(item, what)} here"
+            for what in ("platform", "provider", "policy")
+            if getattr(first, what) != getattr(item, what)
+        ]
+        if differs:
+            bad.append((line, f"{path}:{line}: duplicate domain {item.domain}: "
+                              f"{'; '.join(differs)}"))  # fmt: skip
+            bad_domains.setdefault(item.domain, line)
+    for domain, later in sorted(bad_domains.items()):  # ambiguous: neither row is imported
+        first = items.pop(domain)
+        text = f"{path}:{first.line}: duplicate domain {domain}: line {later} gives it differently"
+        bad.append((first.line or 0, text))
+    return sorted(items.values(), key=lambda i: i.line or 0), [t for _, t in sorted(bad)]
+
+
+def preview_csv(path: Path, matches: list[str], zones: list[str]) -> CsvPreview:
+    """The domains of the rows without a provider that --match/--zones select (valid
+    names only, each once, in file order) and the providers the rows name. Bad rows are
+    left for :func:`read_csv` to report."""
+    rows, _bad = _parse_csv(path)
+    patterns = [m.lower().rstrip(".") for m in matches]
+    names = canonical_zones(zones)
+    to_locate: dict[str, None] = {}
+    providers = set()
+    for line, row in rows:
+        if row.get("provider"):
+            providers.add(row["provider"])
+            continue
+        domain = row.get("domain", "").lower().rstrip(".")
+        try:
+            check_domain_name(domain, f"{path}:{line}")
+        except RepositoryError:
+            continue
+        if _matches_any(domain, patterns) and _in_zones(domain, names):
+            to_locate[domain] = None
+    return CsvPreview(list(to_locate), providers)
+
+
+def _parse_csv(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """(line, {column: cell}) per row, and (line, problem) per row of too many fields."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
@@ -498,31 +607,7 @@ def read_csv(path: Path, importer: Importer) -> tuple[list[Item], list[str]]:
         raise ImportRunError(f"{path}:{reader.line_num}: not valid CSV ({e})") from e
     if not rows and not bad:
         raise ImportRunError(f"{path}: no rows; write domain,platform[,provider][,policy]")
-    items: dict[str, Item] = {}
-    bad_domains: dict[str, int] = {}  # domain -> first later line that differs
-    for line, row in rows:
-        item, problem = _row_item(path, line, row, importer)
-        if problem or item is None:
-            bad.append((line, problem or f"{path}:{line}: not a row"))
-            continue
-        first = items.get(item.domain)
-        if first is None:
-            items[item.domain] = item
-            continue
-        differs = [
-            f"{what} {getattr(first, what)} on line {first.line} but {getattr(item, what)} here"
-            for what in ("platform", "provider", "policy")
-            if getattr(first, what) != getattr(item, what)
-        ]
-        if differs:
-            bad.append((line, f"{path}:{line}: duplicate domain {item.domain}: "
-                              f"{'; '.join(differs)}"))  # fmt: skip
-            bad_domains.setdefault(item.domain, line)
-    for domain, later in sorted(bad_domains.items()):  # ambiguous: neither row is imported
-        first = items.pop(domain)
-        text = f"{path}:{first.line}: duplicate domain {domain}: line {later} gives it differently"
-        bad.append((first.line or 0, text))
-    return sorted(items.values(), key=lambda i: i.line or 0), [t for _, t in sorted(bad)]
+    return rows, bad
 
 
 def _row_item(
@@ -548,41 +633,116 @@ def _row_item(
     if platform not in importer.catalog.platforms:
         known = ", ".join(sorted(importer.catalog.platforms))
         return None, f"{where}: unknown platform {platform!r}; use one of {known}"
+    known = ", ".join(sorted(importer.folders))
     provider = row.get("provider") or importer.provider
-    if provider not in importer.folders:
-        known = ", ".join(sorted(importer.folders))
+    zone = None
+    if not provider:
+        found = importer.detected.get(domain)
+        if found is None:
+            if importer.selects(domain):
+                return None, f"{where}: no provider for {domain}; add one or give --provider"
+            provider = ""  # outside --match/--zones: not located, counted as unmatched
+        elif found.provider is None:
+            return None, f"{where}: {domain}: {found.problem or 'no provider found'}"
+        elif found.provider not in importer.folders:
+            return None, (
+                f"{where}: {domain} is hosted at {found.host} (provider {found.provider}), but "
+                f"{importer.cfg.path} plans no zones/ folder for {found.provider}; give "
+                f"another --config, or a provider column: one of {known}"
+            )
+        else:
+            provider, zone = found.provider, found.zone
+    elif provider not in importer.folders:
         return None, (
             f"{where}: unknown provider {provider!r} for {importer.cfg.path}; use one of {known}"
         )
     policy = (row.get("policy") or importer.policy).lower()
     if policy not in POLICIES:
         return None, f"{where}: unknown policy {policy!r}; use one of {', '.join(POLICIES)}"
-    return Item(domain, platform, provider, policy, line), None
+    return Item(domain, platform, provider, policy, line, zone), None
 
 
 # -- helpers ----------------------------------------------------------------------------
 
 
-def choose_config(given: str | None, provider: str) -> Path:
-    """The --config, or the config in config/ that defines the provider."""
+def choose_config(given: str | None, providers: Iterable[str]) -> Path:
+    """The --config, or the config in config/ that plans a zones/ folder for every one of
+    the providers (--provider, the CSV's, the ones DNS detected), config/local.yaml
+    first; else the one planning most of them; else config/local.yaml."""
     if given:
         return Path(given)
+    wanted = sorted(set(providers))
     candidates = [PLAN_DEFAULT_CONFIG, PRODUCTION_CONFIG_PATH]
     candidates += sorted(p for p in Path("config").glob("*.yaml") if p not in candidates)
+    best: tuple[list[str], Path | None] = ([], None)
     for path in candidates:
-        if not path.is_file():
+        if not wanted or not path.is_file():
             continue
-        try:
-            data = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError):
-            continue
-        conf = (data or {}).get("providers", {}).get(provider) if isinstance(data, dict) else None
-        if isinstance(conf, dict) and conf.get("class") not in YAML_PROVIDERS:
-            if path != PLAN_DEFAULT_CONFIG:
-                _say(f"import: using {path} (it defines provider {provider})")
-            return path
+        planned = _planned_providers(_yaml(path))
+        found = [p for p in wanted if p in planned]
+        if len(found) > len(best[0]):
+            best = (found, path)
+        if len(found) == len(wanted):
+            break
+    found, chosen = best
+    if chosen is not None:
+        if chosen != PLAN_DEFAULT_CONFIG:
+            _say(f"import: using {chosen} (it plans provider {', '.join(found)})")
+        return chosen
     load_config(PLAN_DEFAULT_CONFIG)  # a missing or broken default says so itself
     return PLAN_DEFAULT_CONFIG
+
+
+def _yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+
+
+def _planned_providers(data: object) -> set[str]:
+    """Provider ids a config plans zone files for: a zones entry targets the provider
+    (defined, not a zone-file source) and reads a YAML directory (the zones/ folder)."""
+    if not isinstance(data, dict):
+        return set()
+    providers = data.get("providers")
+    entries = data.get("zones")
+    if not isinstance(providers, dict) or not isinstance(entries, dict):
+        return set()
+    planned = set()
+    for entry in entries.values():
+        if not isinstance(entry, dict):
+            continue
+        sources = [providers.get(s) for s in entry.get("sources") or [] if isinstance(s, str)]
+        if not any(
+            isinstance(c, dict) and c.get("class") in YAML_PROVIDERS and c.get("directory")
+            for c in sources
+        ):
+            continue
+        for target in entry.get("targets") or []:
+            conf = providers.get(target) if isinstance(target, str) else None
+            if isinstance(conf, dict) and conf.get("class") not in YAML_PROVIDERS:
+                planned.add(target)
+    return planned
+
+
+def canonical_zones(zones: list[str]) -> list[str]:
+    """--zones names: canonical (lower case, no trailing dot) and checked."""
+    names = []
+    for name in zones:
+        name = name.strip().lower().rstrip(".")
+        names.append(check_domain_name(name, f"--zones {name}"))
+    return names
+
+
+def _matches_any(domain: str, patterns: list[str]) -> bool:
+    """--match: no patterns, or one matching the domain."""
+    return not patterns or any(fnmatch.fnmatchcase(domain, m) for m in patterns)
+
+
+def _in_zones(domain: str, zones: list[str]) -> bool:
+    """--zones with a CSV: no zones, or the domain lies in one of them."""
+    return not zones or any(domain == z or domain.endswith("." + z) for z in zones)
 
 
 def _provider_folders(run: RunConfig) -> dict[str, str]:
