@@ -33,11 +33,8 @@ What octodns-cloudflare does that we change:
 
 from __future__ import annotations
 
-import random
 import re
 import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,14 +49,11 @@ from octodns_cloudflare import (
 )
 from octodns_cloudflare import CloudflareProvider as _CloudflareProvider
 
-from .core.errors import (
-    AutodiscoverError,
-    UnsafePlanError,
-    ZoneMissingError,
-    connection_failure,
-)
+from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError
+from .core.http import RequestBudget, back_off, retry_after, transport_why
 from .core.liveview import LiveViewMixin
-from .core.unreachable import ProviderUnreachableError, cannot_connect, never_connected, url_source
+from .core.pairing import pair_records
+from .core.unreachable import cannot_reach
 
 #: Cloudflare's documented maximum records per batch on the Free plan.
 BATCH_LIMIT = 200
@@ -86,28 +80,6 @@ class CloudflareAuthError(AutodiscoverError):
 
 class CloudflareUnavailableError(AutodiscoverError):
     """A request still failed (429, 5xx, timeout, connection) after every retry."""
-
-
-class RequestBudget:
-    """A sliding-window limit on requests: waits instead of earning a 429."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._times: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._times and now - self._times[0] >= self.window:
-                    self._times.popleft()
-                if len(self._times) < self.limit:
-                    self._times.append(now)
-                    return
-                wait = self.window - (now - self._times[0])
-            time.sleep(min(max(wait, 0.01), 5.0))
 
 
 class _NotFound(CloudflareError):
@@ -189,7 +161,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
             )
         if status == 429:
             self.request_counts["rate_limited"] += 1
-            raise _RateLimited(_json(resp), _retry_after(resp))
+            raise _RateLimited(_json(resp), retry_after(resp.headers))
         if status >= 500:  # octodns-cloudflare's errors take the response envelope
             raise Cloudflare5xxError({"errors": [{"message": f"HTTP {status}"}]})
         if status == 400:
@@ -212,9 +184,11 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 requests.Timeout,
             ) as e:
                 if isinstance(e, requests.ConnectionError):
-                    reason = never_connected(e, self.api_url)
-                    if reason is not None:  # never sent: a wrong URL, retrying cannot help
-                        raise self.unreachable(reason) from e
+                    stop = cannot_reach(
+                        e, self.id, self.api_url, [API_URL_VARIABLE], DEFAULT_API_URL
+                    )
+                    if stop is not None:  # never sent: a wrong URL, retrying cannot help
+                        raise stop from e
                 attempt += 1
                 if method != "GET" and isinstance(e, requests.ConnectionError | requests.Timeout):
                     unanswered = True
@@ -222,20 +196,7 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
                 if attempt > self.retry_count:
                     raise self._gave_up(method, path, attempt, e, unanswered) from e
                 self.request_counts["retried"] += 1
-                wait = self.retry_period * 2 ** (attempt - 1) * (1 + random.random() / 2)
-                retry_after = getattr(e, "retry_after", None)
-                if retry_after is not None:
-                    wait = max(wait, retry_after)
-                wait = min(wait, self.max_retry_after)
-                self.log.warning(
-                    "%s; retry %d/%d in %.1fs", _why(e), attempt, self.retry_count, wait
-                )
-                time.sleep(wait)
-
-    def unreachable(self, reason: str) -> ProviderUnreachableError:
-        """The one line for an API URL that refuses connections or does not resolve."""
-        source = url_source(self.api_url, [API_URL_VARIABLE], DEFAULT_API_URL)
-        return cannot_connect(self.id, self.api_url, source, reason)
+                back_off(self, attempt, getattr(e, "retry_after", None), _why(e))
 
     def _gave_up(
         self, method: str, path: str, attempts: int, error: Exception, unanswered: bool
@@ -416,28 +377,16 @@ class CloudflareProvider(LiveViewMixin, _CloudflareProvider):
         self, zone: Zone, current: list[Json], wanted: list[Json]
     ) -> Iterator[tuple[str, Json]]:
         """(kind, item) operations that turn the live records ``current`` into ``wanted``."""
-        unmatched = list(current)
-        by_key: dict[str, list[Json]] = {}
-        for record in current:
-            by_key.setdefault(self._live_key(zone, record), []).append(record)
-        pairs: list[tuple[Json, Json]] = []
-        new: list[Json] = []
-        for data in wanted:
-            same = by_key.get(self._gen_key(data))
-            if same:
-                record = same.pop(0)
-                unmatched.remove(record)
-                pairs.append((record, data))
-            else:
-                new.append(data)
-        pairs += zip(unmatched, new, strict=False)
+        pairs, surplus, missing = pair_records(
+            current, wanted, lambda record: self._live_key(zone, record), self._gen_key
+        )
         for record, data in pairs:
             if not _same_record(data, record):
                 yield "patches", {"id": record["id"], **data}
-        for record in unmatched[len(new) :]:
+        for record in surplus:
             yield "deletes", {"id": record["id"]}
         metadata = _metadata(current[0]) if current else {}
-        for data in new[len(unmatched) :]:
+        for data in missing:
             yield "posts", {**metadata, **data}
 
     def _live_key(self, zone: Zone, record: Json) -> str:
@@ -568,22 +517,9 @@ def _json(resp: requests.Response) -> Json:
         return {}
 
 
-def _retry_after(resp: requests.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _why(error: Exception) -> str:
     if isinstance(error, CloudflareRateLimitError):
         return "Cloudflare rate limit (429)"
     if isinstance(error, Cloudflare5xxError):
         return f"Cloudflare server error ({error})"
-    if isinstance(error, requests.Timeout):
-        return f"no answer from Cloudflare in time ({type(error).__name__})"
-    failure = connection_failure(error)
-    if failure in ("refused", "reset", "closed"):
-        return f"Cloudflare connection {failure} ({type(error).__name__})"
-    return f"Cloudflare connection problem ({type(error).__name__})"
+    return transport_why("Cloudflare", error, timed_out=isinstance(error, requests.Timeout))

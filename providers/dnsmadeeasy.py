@@ -46,8 +46,8 @@ What octodns-dnsmadeeasy 1.0.1 does that we change:
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
-import random
 import re
 import threading
 import time
@@ -69,9 +69,11 @@ from octodns_dnsmadeeasy import (  # type: ignore[import-untyped, unused-ignore]
     DnsMadeEasyProvider as _DnsMadeEasyProvider,
 )
 
-from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError, connection_failure
+from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError
+from .core.http import RequestBudget, back_off, retry_after, transport_why
 from .core.liveview import LiveViewMixin
-from .core.unreachable import ProviderUnreachableError, cannot_connect, never_connected, url_source
+from .core.pairing import pair_records
+from .core.unreachable import cannot_reach
 
 #: where the API is unless the config says otherwise (upstream's production URL)
 DEFAULT_API_URL = _DnsMadeEasyClient.PRODUCTION
@@ -133,43 +135,21 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
-class AccountBudget:
+class AccountBudget(RequestBudget):
     """Our requests in the rolling window, and the account's as the API last reported them.
 
     ``acquire`` waits instead of sending a request past our own limit (as Cloudflare's
-    budget); a request counts from when its answer came (``done``), never earlier than
-    the server counted it. ``report`` keeps what an answer says is left of the
-    account's limit and which of our requests were in the window then; ``wait_for``
-    tells how long until ``needed`` requests are free again, counting only our own
-    requests that age out of the window (the account's other clients are not
-    predictable): ``None`` when even that is not enough.
+    budget); a request counts from when its answer came (``done``). ``report`` keeps
+    what an answer says is left of the account's limit and which of our requests were
+    in the window then; ``wait_for`` tells how long until ``needed`` requests are free
+    again, counting only our own requests that age out of the window (the account's
+    other clients are not predictable): ``None`` when even that is not enough.
     """
 
     def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._cells: list[list[float]] = []  # one per request of ours in the window: [time]
-        self._lock = threading.Lock()
+        super().__init__(limit, window)
         #: (when, remaining, the account's limit, our request times in the window then)
         self._report: tuple[float, int, int | None, list[float]] | None = None
-
-    def acquire(self) -> list[float]:
-        """Wait for room in our window; the request's cell, to pass to :meth:`done`."""
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                self._cells = [c for c in self._cells if now - c[0] < self.window]
-                if len(self._cells) < self.limit:
-                    cell = [now]
-                    self._cells.append(cell)
-                    return cell
-                wait = min(c[0] for c in self._cells) + self.window - now
-            time.sleep(min(max(wait, 0.01), 5.0))
-
-    def done(self, cell: list[float]) -> None:
-        """The request got its answer (or failed): it counts from now."""
-        with self._lock:
-            cell[0] = time.monotonic()
 
     def report(self, remaining: int, limit: int | None) -> None:
         with self._lock:
@@ -263,15 +243,7 @@ class DnsMadeEasyApi(_DnsMadeEasyClient):
                     ) from e
                 with self._lock:
                     self.request_counts["retried"] += 1
-                wait = self.retry_period * 2 ** (attempt - 1) * (1 + random.random() / 2)
-                if e.retry_after is not None:
-                    wait = max(wait, e.retry_after)
-                wait = min(wait, self.max_retry_after)
-                self.log.warning(
-                    "DNS Made Easy %s %s: %s; retry %d/%d in %.1fs",
-                    method, path, e.why, attempt, self.retry_count, wait,
-                )  # fmt: skip
-                time.sleep(wait)
+                back_off(self, attempt, e.retry_after, f"DNS Made Easy {method} {path}: {e.why}")
 
     def _send(self, method: str, path: str, params: Json | None, data: Any) -> requests.Response:
         """One signed request; raises _Retry for what another attempt may cure."""
@@ -287,10 +259,10 @@ class DnsMadeEasyApi(_DnsMadeEasyClient):
             )  # fmt: skip
         except (requests.ConnectionError, requests.Timeout) as e:
             self.budget.done(cell)
-            reason = never_connected(e, self.base)
-            if reason is not None:  # never sent: a wrong URL, retrying cannot help
-                raise self.unreachable(reason) from e
-            why = _why(e)
+            stop = cannot_reach(e, self.provider_id, self.base, [API_URL_VARIABLE], DEFAULT_API_URL)
+            if stop is not None:  # never sent: a wrong URL, retrying cannot help
+                raise stop from e
+            why = transport_why("DNS Made Easy", e, timed_out=isinstance(e, requests.Timeout))
             if method == "GET":
                 raise _Retry(why) from e
             raise DnsMadeEasyError(
@@ -312,7 +284,7 @@ class DnsMadeEasyApi(_DnsMadeEasyClient):
                 self.request_counts["rate_limited"] += 1
             raise _Retry(
                 f"DNS Made Easy's rate limit (HTTP {status}, {self._budget_text()})",
-                _retry_after(resp),
+                retry_after(resp.headers),
             )
         if status >= 500:
             why = f"DNS Made Easy server error (HTTP {status}{self._said(resp)})"
@@ -356,11 +328,6 @@ class DnsMadeEasyApi(_DnsMadeEasyClient):
         if reported is None:
             return "no budget reported"
         return f"{reported[0]} of the {reported[1]} requests it allows per 5 minutes left"
-
-    def unreachable(self, reason: str) -> ProviderUnreachableError:
-        """The one line for an API URL that refuses connections or does not resolve."""
-        source = url_source(self.base, [API_URL_VARIABLE], DEFAULT_API_URL)
-        return cannot_connect(self.provider_id, self.base, source, reason)
 
     def reserve(self, needed: int, zone_name: str) -> None:
         """Start a zone's ``needed`` writes only when the account can take them all: wait for
@@ -706,30 +673,15 @@ def _reconcile(
     ``wanted``: a live record with a wanted value stays (its TTL updated if it differs), the
     other wanted values take over the remaining records by id, the rest is deleted or created.
     """
-    by_key: dict[tuple[Any, ...], list[Json]] = {}
-    for record in current:
-        by_key.setdefault(_key(zone_name, record), []).append(record)
-    unmatched = list(current)
-    pairs: list[tuple[Json, Json]] = []
-    new: list[Json] = []
-    for data in wanted:
-        same = by_key.get(_key(zone_name, data))
-        if same:
-            record = same.pop(0)
-            unmatched.remove(record)
-            pairs.append((record, data))
-        else:
-            new.append(data)
-    pairs += zip(unmatched, new, strict=False)
+    key = functools.partial(_key, zone_name)
+    pairs, surplus, missing = pair_records(current, wanted, key, key)
     for record, data in pairs:
-        if _key(zone_name, record) != _key(zone_name, data) or _int(record.get("ttl")) != _int(
-            data.get("ttl")
-        ):
+        if key(record) != key(data) or _int(record.get("ttl")) != _int(data.get("ttl")):
             kept = {k: v for k, v in record.items() if k not in READ_ONLY}
             yield "updates", {**kept, **data, "id": record["id"], "name": record["name"]}
-    for record in unmatched[len(new) :]:
+    for record in surplus:
         yield "deletes", record["id"]
-    for data in new[len(unmatched) :]:
+    for data in missing:
         yield "creates", data
 
 
@@ -752,20 +704,3 @@ def _rate_limited(resp: requests.Response) -> bool:
         return resp.headers.get("x-dnsme-requestsRemaining") == "0"
     errors = body.get("error") if isinstance(body, dict) else None
     return isinstance(errors, list) and any("rate limit" in str(e).lower() for e in errors)
-
-
-def _retry_after(resp: requests.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _why(error: Exception) -> str:
-    if isinstance(error, requests.Timeout):
-        return f"no answer from DNS Made Easy in time ({type(error).__name__})"
-    failure = connection_failure(error)
-    if failure in ("refused", "reset", "closed"):
-        return f"DNS Made Easy connection {failure} ({type(error).__name__})"
-    return f"DNS Made Easy connection problem ({type(error).__name__})"

@@ -53,10 +53,7 @@ What we add, as for every provider here:
 from __future__ import annotations
 
 import logging
-import random
 import threading
-import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -68,9 +65,10 @@ from octodns.provider.plan import Plan
 from octodns.record import Change, Record
 from octodns.zone import Zone
 
-from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError, connection_failure
+from .core.errors import AutodiscoverError, UnsafePlanError, ZoneMissingError
+from .core.http import RequestBudget, back_off, retry_after, transport_why
 from .core.liveview import LiveViewMixin
-from .core.unreachable import ProviderUnreachableError, cannot_connect, never_connected, url_source
+from .core.unreachable import cannot_reach
 
 __all__ = [
     "GoDaddyAccessDeniedError",
@@ -147,30 +145,6 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class RequestBudget:
-    """At most ``limit`` requests in any ``window`` seconds: waits instead of earning a 429."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("requests_per_window must be at least 1 and window_seconds positive")
-        self.limit = limit
-        self.window = window
-        self._sent: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.limit:
-                    self._sent.append(now)
-                    return
-                wait = self.window - (now - self._sent[0])
-            time.sleep(min(max(wait, 0.01), 5.0))
-
-
 class GoDaddyProvider(LiveViewMixin, BaseProvider):
     """GoDaddy's v1 Domains API (see the module docstring).
 
@@ -217,6 +191,8 @@ class GoDaddyProvider(LiveViewMixin, BaseProvider):
         self.records_per_page = int(records_per_page)
         if self.records_per_page < 1:
             raise ValueError("records_per_page must be at least 1")
+        if int(requests_per_window) < 1 or float(window_seconds) <= 0:
+            raise ValueError("requests_per_window must be at least 1 and window_seconds positive")
         self.budget = RequestBudget(int(requests_per_window), float(window_seconds))
         self._session = requests.Session()
         self._session.headers.update(
@@ -248,23 +224,17 @@ class GoDaddyProvider(LiveViewMixin, BaseProvider):
                 return self._send(method, path, what, **kwargs)
             except (_Retryable, requests.ConnectionError, requests.Timeout) as e:
                 if isinstance(e, requests.ConnectionError):
-                    reason = never_connected(e, self.api_url)
-                    if reason is not None:  # never sent: a wrong URL, retrying cannot help
-                        raise self.unreachable(reason) from e
+                    stop = cannot_reach(
+                        e, self.id, self.api_url, [API_URL_VARIABLE], DEFAULT_API_URL
+                    )
+                    if stop is not None:  # never sent: a wrong URL, retrying cannot help
+                        raise stop from e
                 attempt += 1
                 if attempt > self.retry_count:
                     raise self._gave_up(method, path, what, attempt, e) from e
                 self.request_counts["retried"] += 1
-                wait = self.retry_period * 2 ** (attempt - 1) * (1 + random.random() / 2)
-                retry_after = getattr(e, "retry_after", None)
-                if retry_after is not None:
-                    wait = max(wait, retry_after)
-                wait = min(wait, self.max_retry_after)
-                self.log.warning(
-                    "%s for %s %s; retry %d/%d in %.1fs",
-                    _why(e), method, path, attempt, self.retry_count, wait,
-                )  # fmt: skip
-                time.sleep(wait)
+                why = f"{_why(e)} for {method} {path}"
+                back_off(self, attempt, getattr(e, "retry_after", None), why)
 
     def _send(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         self.budget.acquire()
@@ -289,7 +259,7 @@ class GoDaddyProvider(LiveViewMixin, BaseProvider):
             if status == 429:
                 with self._lock:
                     self.request_counts["rate_limited"] += 1
-            raise _Retryable(status, body, _retry_after(resp, body))
+            raise _Retryable(status, body, retry_after(resp.headers, body.get("retryAfterSec")))
         detail = self._detail(status, body)
         if status == 401:
             raise GoDaddyAuthError(
@@ -333,11 +303,6 @@ class GoDaddyProvider(LiveViewMixin, BaseProvider):
             if len(secret) >= 4:
                 text = text.replace(secret, "***")
         return text
-
-    def unreachable(self, reason: str) -> ProviderUnreachableError:
-        """The one line for an API URL that refuses connections or does not resolve."""
-        source = url_source(self.api_url, [API_URL_VARIABLE], DEFAULT_API_URL)
-        return cannot_connect(self.id, self.api_url, source, reason)
 
     def _gave_up(
         self, method: str, path: str, what: str, attempts: int, error: Exception
@@ -684,25 +649,9 @@ def _body(resp: requests.Response) -> Json:
     return body if isinstance(body, dict) else {}
 
 
-def _retry_after(resp: requests.Response, body: Json) -> float | None:
-    """Seconds to wait: the ``Retry-After`` header, else the body's ``retryAfterSec``."""
-    for value in (resp.headers.get("Retry-After"), body.get("retryAfterSec")):
-        try:
-            if value is not None:
-                return max(float(value), 0.0)
-        except (TypeError, ValueError):
-            continue
-    return None
-
-
 def _why(error: Exception) -> str:
     if isinstance(error, _Retryable):
         if error.status == 429:
             return "GoDaddy rate limit (HTTP 429)"
         return f"GoDaddy server error (HTTP {error.status}{' ' + error.code if error.code else ''})"
-    if isinstance(error, requests.Timeout):
-        return f"no answer from GoDaddy in time ({type(error).__name__})"
-    failure = connection_failure(error)
-    if failure in ("refused", "reset", "closed"):
-        return f"GoDaddy connection {failure} ({type(error).__name__})"
-    return f"GoDaddy connection problem ({type(error).__name__})"
+    return transport_why("GoDaddy", error, timed_out=isinstance(error, requests.Timeout))

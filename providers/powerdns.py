@@ -41,7 +41,7 @@ from requests import HTTPError
 
 from .core.errors import AutodiscoverError, ZoneMissingError, connection_failure
 from .core.liveview import LiveViewMixin, relative_name
-from .core.unreachable import cannot_connect, never_connected, url_source
+from .core.unreachable import cannot_reach
 
 #: the variable config/octodns.yaml reads the API's base URL from
 API_URL_VARIABLE = "PDNS_API_URL"
@@ -182,10 +182,9 @@ class PowerDnsProvider(LiveViewMixin, _PowerDnsProvider):
                 f"no answer from {self.where} within {self.timeout}s to {what} (timeout){left}"
             ) from e
         except requests.ConnectionError as e:
-            reason = never_connected(e, self.api_url)
-            if reason is not None:  # nothing was sent: the URL is wrong or the server down
-                source = url_source(self.api_url, [API_URL_VARIABLE])
-                raise cannot_connect(self.id, self.api_url, source, reason) from e
+            stop = cannot_reach(e, self.id, self.api_url, [API_URL_VARIABLE])
+            if stop is not None:  # nothing was sent: the URL is wrong or the server down
+                raise stop from e
             raise PowerDnsError(
                 f"cannot talk to {self.where} for {what} ({_connection_reason(e)}); check "
                 f"PDNS_API_URL and that the PowerDNS API is enabled{left}"

@@ -53,7 +53,7 @@ from octodns_route53.record import Route53AliasRecord
 
 from .core.errors import AutodiscoverError, ZoneMissingError
 from .core.liveview import LiveViewMixin
-from .core.unreachable import cannot_connect, never_connected, url_source
+from .core.unreachable import cannot_reach, never_connected
 
 THROTTLED = {
     "Throttling",
@@ -388,11 +388,7 @@ class Route53Provider(LiveViewMixin, _Route53Provider):
 
     def unreachable(self, error: BaseException) -> AutodiscoverError | None:
         """The one line for an endpoint that refuses connections or does not resolve."""
-        reason = never_connected(error, self.endpoint_url)
-        if reason is None:
-            return None
-        source = url_source(self.endpoint_url, ENDPOINT_VARIABLES, DEFAULT_ENDPOINT)
-        return cannot_connect(self.id, self.endpoint_url, source, reason)
+        return cannot_reach(error, self.id, self.endpoint_url, ENDPOINT_VARIABLES, DEFAULT_ENDPOINT)
 
     def list_zones(self) -> list[str]:
         """Upstream's list (``import``), with an unreachable endpoint named in one line."""

@@ -93,7 +93,8 @@ def declare(ws: Path, subs: list[str], policy: str, platform: str) -> None:
 
 def plan_and_apply(force: bool = True):
     engine = Engine.open(Path("config/local.yaml"), progress=False)
-    result = engine.plan()
+    result = engine.plan(force=force)  # ownership is under test, not the max_deletes guard
+    assert not result.refused, result.refused
     outcomes = engine.apply(result)
     assert all(o.error is None for o in outcomes), outcomes
     return result

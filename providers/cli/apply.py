@@ -17,7 +17,7 @@ from .options import (
     add_dns_reading,
     add_force,
 )
-from .plan import changed_since, refused_line, resolver_of
+from .plan import open_engine, refused_line
 
 NAME = "apply"
 
@@ -42,7 +42,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..planner.engine import Engine
     from ..planner.interrupts import STOP
     from ..planner.render import render_text
 
@@ -51,14 +50,7 @@ def run(args) -> int:
     expected = args.checksum or (_checksum_from_file(args.plan) if args.plan else None)
     if expected is not None:
         expected = _well_formed(expected, f"{args.plan}: its checksum" if args.plan else None)
-    changed = changed_since(args)
-    engine = Engine.open(
-        Path(args.config), args.zones, progress=not args.quiet, shard=args.shard,
-        within=changed.select if changed else None,
-    )  # fmt: skip
-    if changed and changed.scope:
-        print(changed.scope.note(), file=sys.stderr)
-    engine.use_dns(args.nameserver, resolver_of(args), args.timeout, args.work_orders)
+    engine, _changed = open_engine(args, args.work_orders)
     with engine.apply_lock():
         result = engine.plan(force=args.force, force_zones=args.force_zone)
         print(render_text(result.report, changes_only=args.quiet), end="")

@@ -48,19 +48,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..planner.engine import Engine
     from ..planner.render import render_json, render_markdown, render_summary, render_text
 
     if args.changes_only and args.format != "text":
         raise UsageError("--changes-only is for --format text (summary lists only changes)")
-    changed = changed_since(args)
-    engine = Engine.open(
-        Path(args.config), args.zones, progress=not args.quiet, shard=args.shard,
-        within=changed.select if changed else None,
-    )  # fmt: skip
-    if changed and changed.scope:
-        print(changed.scope.note(), file=sys.stderr)
-    engine.use_dns(args.nameserver, resolver_of(args), args.timeout)
+    engine, changed = open_engine(args)
     result = engine.plan(
         force=args.force, force_zones=args.force_zone, prefilter=args.prefilter == "dns"
     )
@@ -88,6 +80,22 @@ def run(args) -> int:
     if args.detailed_exitcode and report["summary"]["zones_with_changes"]:
         return EXIT_PENDING
     return EXIT_OK
+
+
+def open_engine(args, work_orders: str | None = None):
+    """The engine of plan and apply: the config's zones (``--changed-since``: the changed
+    ones, its note on stderr), reading live DNS as the options say. (engine, changed)"""
+    from ..planner.engine import Engine
+
+    changed = changed_since(args)
+    engine = Engine.open(
+        Path(args.config), args.zones, progress=not args.quiet, shard=args.shard,
+        within=changed.select if changed else None,
+    )  # fmt: skip
+    if changed and changed.scope:
+        print(changed.scope.note(), file=sys.stderr)
+    engine.use_dns(args.nameserver, resolver_of(args), args.timeout, work_orders)
+    return engine, changed
 
 
 def changed_since(args):

@@ -59,7 +59,7 @@ def connection_failure(error: BaseException) -> str | None:
     (the name does not resolve), ``"closed"`` (the server ended the connection
     without an answer), ``"reset"`` (it reset it).
     """
-    found = list(_chain(error))
+    found = list(causes(error))
     if any(isinstance(e, ConnectionRefusedError) for e in found):
         return "refused"
     if any(isinstance(e, socket.gaierror) and e.errno == socket.EAI_NONAME for e in found):
@@ -75,8 +75,8 @@ def connection_failure(error: BaseException) -> str | None:
 _CLOSED = (RemoteDisconnected, ConnectionAbortedError, BrokenPipeError)
 
 
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    """``error`` and every exception it wraps (cause, context, ``reason``, arguments)."""
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception it wraps: cause, context, ``reason``, arguments."""
     seen: set[int] = set()
     todo: list[BaseException] = [error]
     while todo:
@@ -87,4 +87,5 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         yield current
         inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
         inner += list(current.args)
+        inner += list((getattr(current, "kwargs", None) or {}).values())  # botocore
         todo += [e for e in inner if isinstance(e, BaseException)]

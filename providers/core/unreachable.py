@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import AutodiscoverError
+from .errors import AutodiscoverError, causes
 
 
 class ProviderUnreachableError(AutodiscoverError):
@@ -50,22 +50,6 @@ def never_connected(error: BaseException, url: str | None = None) -> str | None:
     return None
 
 
-def causes(error: BaseException) -> Iterator[BaseException]:
-    """``error`` and every exception it wraps: cause, context, ``reason``, arguments."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [error]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        inner += list(current.args)
-        inner += list((getattr(current, "kwargs", None) or {}).values())  # botocore
-        todo += [e for e in inner if isinstance(e, BaseException)]
-
-
 def url_source(url: str, variables: Iterable[str], default: str | None = None) -> str:
     """Where ``url`` came from: the first of ``variables`` the environment sets to it,
     ``"the default URL"`` when it is ``default``, else ``"the config"``."""
@@ -84,6 +68,21 @@ def cannot_connect(provider: str, url: str, source: str, reason: str) -> Provide
     return ProviderUnreachableError(
         f"provider {provider}: cannot connect to {shown_url(url)} ({source}): {reason}; {fix}"
     )
+
+
+def cannot_reach(
+    error: BaseException,
+    provider: str,
+    url: str,
+    variables: Iterable[str],
+    default: str | None = None,
+) -> ProviderUnreachableError | None:
+    """The one-line error when ``error`` says nothing answers at ``url``
+    (:func:`never_connected`), naming where the URL came from; None for anything else."""
+    reason = never_connected(error, url)
+    if reason is None:
+        return None
+    return cannot_connect(provider, url, url_source(url, variables, default), reason)
 
 
 def shown_url(url: str) -> str:

@@ -455,14 +455,9 @@ class _Locator:
 
     def _ask_ds(self, loc: Location, zone: dns.name.Name, server: Server) -> Query[None]:
         """DS at the parent (asked of the parent's nameserver, which holds it)."""
-        try:
-            answer = yield question(server, zone, dns.rdatatype.DS)
-        except QueryFailed:
-            return
-        if answer.rcode() == dns.rcode.NOERROR and answer.flags & dns.flags.AA:
-            ds = rrsets(answer, zone, [dns.rdatatype.DS])
-            loc.ds = bool(ds)
-            loc._ds_set = list(ds[0]) if ds else []
+        ds = yield from self._authoritative_set(zone, server, dns.rdatatype.DS)
+        if ds is not None:
+            loc.ds, loc._ds_set = bool(ds), ds
 
     def _zone_servers(self, loc: Location, zone: dns.name.Name) -> Query[None]:
         """Ask every nameserver of the delegation and of the zone's own NS set."""
@@ -501,14 +496,23 @@ class _Locator:
         return check
 
     def _ask_dnskey(self, loc: Location, zone: dns.name.Name, server: Server) -> Query[None]:
+        keys = yield from self._authoritative_set(zone, server, dns.rdatatype.DNSKEY)
+        if keys is not None:
+            loc.dnskey, loc._dnskey_set = bool(keys), keys
+
+    def _authoritative_set(
+        self, zone: dns.name.Name, server: Server, rdtype: dns.rdatatype.RdataType
+    ) -> Query[list[Any] | None]:
+        """The ``rdtype`` records at ``zone`` in ``server``'s authoritative answer ([]: none);
+        None when it gives no such answer."""
         try:
-            answer = yield question(server, zone, dns.rdatatype.DNSKEY)
+            answer = yield question(server, zone, rdtype)
         except QueryFailed:
-            return
+            return None
         if answer.rcode() == dns.rcode.NOERROR and answer.flags & dns.flags.AA:
-            keys = rrsets(answer, zone, [dns.rdatatype.DNSKEY])
-            loc.dnskey = bool(keys)
-            loc._dnskey_set = list(keys[0]) if keys else []
+            found = rrsets(answer, zone, [rdtype])
+            return list(found[0]) if found else []
+        return None
 
 
 class _ResolverFailed(Exception):

@@ -6,7 +6,7 @@ deliberately stricter than the real service in a few places (unknown query
 parameters and body fields are rejected, record names must be fully
 qualified) so that client bugs surface in tests instead of in production.
 
-Stdlib only: ``http.server.ThreadingHTTPServer`` in a daemon thread plus json.
+Stdlib only: the server of tests/fakes/http.py (``http.server`` in a daemon thread) plus json.
 
 Served routes (relative to ``FakeCloudflare.url``), and who calls them with the
 settings of config/octodns.yaml (``pagerules: false``, ``batch`` true or false)::
@@ -67,26 +67,17 @@ models (Cloudflare documents the endpoints, not all of these details):
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import ipaddress
-import json
 import math
 import re
-import socket
-import struct
-import threading
-import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http import FakeApi, Fault, Handler, Incoming, admit
 
 API_PREFIX = "/client/v4"
 
@@ -312,12 +303,6 @@ def record_fields(rtype: str, value: str) -> dict[str, Any]:
     return {"content": value.rstrip(".")}
 
 
-class _Server(ThreadingHTTPServer):
-    """A listen backlog for bursts of concurrent clients (the stdlib default of 5 resets them)."""
-
-    request_queue_size = 128
-
-
 class ApiError(Exception):
     """A Cloudflare-style error response; raised inside the fake only."""
 
@@ -419,93 +404,28 @@ def _is_num(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-@dataclass
-class _Fault:
-    """One armed fault; see :meth:`FakeCloudflare.inject`."""
+class _Handler(Handler):
+    """Cloudflare answers HEAD and OPTIONS like GET."""
 
-    method: str | None
-    path_re: re.Pattern[str] | None
-    status: int | None
-    retry_after: int | None
-    reset: bool
-    delay: float | None
-    apply: bool
-    remaining: int
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return self.path_re is None or bool(self.path_re.search(path))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Thin HTTP adapter; all logic lives in FakeCloudflare."""
-
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    disable_nagle_algorithm = True  # else ~40 ms per response (Nagle vs delayed ACK)
-    fake: FakeCloudflare  # set on the per-server subclass
-
-    def setup(self) -> None:
-        super().setup()
-        self.fake._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.fake._track(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence the default stderr access log."""
-
-    def do_GET(self) -> None:
-        self.fake._serve(self)
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
-
-    def send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        """Write one JSON response; a vanished client is not an error."""
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
-
-    def reset_connection(self) -> None:
-        """Abort the TCP connection with a RST, without any response."""
-        sock = self.connection
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        for stream in (self.rfile, self.wfile):
-            with contextlib.suppress(OSError):
-                stream.close()
-        # finish() and handle_one_request() still flush/close these.
-        self.rfile = io.BytesIO()
-        self.wfile = io.BytesIO()
-        sock.close()
+    do_HEAD = do_OPTIONS = Handler.do_GET
 
 
 Route = tuple["re.Pattern[str]", dict[str, str]]
 
 
-class FakeCloudflare:
+class FakeCloudflare(FakeApi):
     """In-memory Cloudflare API v4 served over HTTP on 127.0.0.1.
 
     Seed and inspect state with ``add_zone``/``add_record``/``records``; point
     the client under test at ``url``. Every request is appended to
-    ``requests`` as ``{method, path, query, body, status}`` where ``path`` is
-    relative to ``url`` and ``status`` is None for a reset connection.
+    ``requests`` as ``{method, path, query, body, status, at}`` where ``path`` is
+    relative to ``url``, ``status`` is None for a reset connection and ``at`` is
+    the ``time.monotonic()`` it arrived.
     """
+
+    name = "cloudflare"
+    prefix = API_PREFIX
+    handler = _Handler
 
     _ROUTES: ClassVar[list[Route]] = [
         (re.compile(r"^/zones$"), {"GET": "list_zones"}),
@@ -535,74 +455,16 @@ class FakeCloudflare:
     ) -> None:
         if auth_failure_status not in (401, 403):
             raise ValueError("auth_failure_status must be 401 or 403")
+        super().__init__()
         self.token = token
         self.email = email
         self.rate_limit = rate_limit
         self.auth_failure_status = auth_failure_status
         self.batch_limit = batch_limit
         self.default_account_id = default_account_id
-        self.requests: list[dict[str, Any]] = []
-        self.rate_limited = 0
-        self.url = ""
-        self._lock = threading.RLock()
         self._accounts: dict[str, str] = {}
         self._zones: dict[str, dict[str, Any]] = {}
         self._records: dict[str, dict[str, dict[str, Any]]] = {}
-        self._faults: list[_Fault] = []
-        self._window: deque[float] = deque()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()
-
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeCloudflare:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("already started")
-        handler = type("FakeCloudflareHandler", (_Handler,), {"fake": self})
-        server = _Server(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        port = server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}{API_PREFIX}"
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-cloudflare-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop open keep-alive connections."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeCloudflare:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._conns.add(conn)
-            else:
-                self._conns.discard(conn)
 
     # ----------------------------------------------------- seeding/reading
 
@@ -689,146 +551,31 @@ class FakeCloudflare:
             zone = self._zone_by_name(zone_name)
             return copy.deepcopy(list(self._records[zone["id"]].values()))
 
-    def writes(self) -> list[dict[str, Any]]:
-        """Logged non-GET requests that were answered 2xx."""
-        with self._lock:
-            return [
-                r
-                for r in self.requests
-                if r["method"] != "GET" and r["status"] is not None and 200 <= r["status"] < 300
-            ]
-
-    def reset_log(self) -> None:
-        """Forget logged requests (``rate_limited`` is kept)."""
-        with self._lock:
-            self.requests.clear()
-
-    def inject(
-        self,
-        method: str | None = None,
-        path_regex: str | None = None,
-        *,
-        status: int | None = None,
-        retry_after: int | None = None,
-        reset: bool = False,
-        delay: float | None = None,
-        times: int = 1,
-        apply: bool = False,
-    ) -> None:
-        """Make the next ``times`` matching requests fail.
-
-        ``path_regex`` is searched in the path relative to ``url``. After an
-        optional ``delay`` the request gets ``status`` (plus Retry-After when
-        ``retry_after`` is set) or, with ``reset``, a TCP reset and no answer.
-        A delay alone answers 504. Faulted requests never change state, unless
-        ``apply`` is set with a delay: then the request is processed normally
-        after the delay (a write the client may already have given up on).
-        """
-        if status is None and not reset and delay is None:
-            raise ValueError("inject needs status, reset or delay")
-        if apply and (status is not None or reset or delay is None):
-            raise ValueError("apply only combines with delay alone")
-        fault = _Fault(
-            method=method.upper() if method else None,
-            path_re=re.compile(path_regex) if path_regex else None,
-            status=status,
-            retry_after=retry_after,
-            reset=reset,
-            delay=delay,
-            apply=apply,
-            remaining=times,
-        )
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear_faults(self) -> None:
-        """Disarm every pending fault."""
-        with self._lock:
-            self._faults.clear()
-
     # ------------------------------------------------------------- serving
 
-    def _serve(self, handler: _Handler) -> None:
-        """Handle one HTTP request end to end (runs in a server thread)."""
-        method = handler.command
-        split = urlsplit(handler.path)
-        full_path = split.path
-        path = full_path
-        if path.startswith(API_PREFIX + "/"):
-            path = path[len(API_PREFIX) :]
-        raw_query = parse_qs(split.query, keep_blank_values=True)
-        query = {k: v[0] if len(v) == 1 else v for k, v in raw_query.items()}
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw_body = handler.rfile.read(length) if length else b""
-        body: Any = None
-        body_error = False
-        if raw_body:
-            try:
-                body = json.loads(raw_body)
-            except ValueError:
-                body, body_error = raw_body.decode("utf-8", "replace"), True
-        entry: dict[str, Any] = {
-            "method": method,
-            "path": path,
-            "query": query,
-            "body": body,
-            "status": None,
-        }
-        with self._lock:
-            self.requests.append(entry)
-            fault = self._take_fault(method, path)
+    def _path(self, path: str) -> str:
+        return path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else path
 
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.reset:
-                handler.reset_connection()
-                return
-            if fault.status is not None or not fault.apply:
-                status = fault.status or 504
-                headers = {}
-                if fault.retry_after is not None:
-                    headers["Retry-After"] = str(fault.retry_after)
-                self._finish(handler, entry, status, _fault_body(status), headers)
-                return
-
+    def _answer(
+        self, handler: Handler, incoming: Incoming, path: str
+    ) -> tuple[int, Any, dict[str, str]]:
         headers: dict[str, str] = {}
         try:
-            if not full_path.startswith(API_PREFIX + "/"):
+            if not incoming.path.startswith(API_PREFIX + "/"):
                 raise ApiError(400, E_NO_ROUTE, "No route for that URI")
             self._authenticate(handler)
             self._rate_check()
-            if body_error:
+            if incoming.bad_json:
                 raise ApiError(400, E_BAD_JSON, "Malformed JSON in request body")
-            status, payload = self._route(method, path, raw_query, body)
+            status, payload = self._route(incoming.method, path, incoming.query, incoming.body)
         except ApiError as e:
             status, payload, headers = e.status, e.envelope(), e.headers
-        self._finish(handler, entry, status, payload, headers)
+        return status, payload, headers
 
-    def _finish(
-        self,
-        handler: _Handler,
-        entry: dict[str, Any],
-        status: int,
-        payload: Any,
-        headers: dict[str, str],
-    ) -> None:
-        with self._lock:
-            entry["status"] = status
-            if status == 429:
-                self.rate_limited += 1
-        handler.send_json(status, payload, headers)
+    def _fault_body(self, status: int, fault: Fault) -> Any:
+        return _fault_body(status)
 
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.matches(method, path):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
-
-    def _authenticate(self, handler: _Handler) -> None:
+    def _authenticate(self, handler: Handler) -> None:
         auth = handler.headers.get("Authorization")
         ok = False
         if auth is not None:
@@ -843,20 +590,15 @@ class FakeCloudflare:
     def _rate_check(self) -> None:
         if self.rate_limit is None:
             return
-        limit, window = self.rate_limit
         with self._lock:
-            now = time.monotonic()
-            while self._window and self._window[0] <= now - window:
-                self._window.popleft()
-            if len(self._window) >= limit:
-                wait = self._window[0] + window - now
-                raise ApiError(
-                    429,
-                    E_RATE_LIMIT,
-                    "Rate limited. Please wait and consider throttling your request speed",
-                    {"Retry-After": str(max(1, math.ceil(wait)))},
-                )
-            self._window.append(now)
+            wait = admit(self._window, *self.rate_limit)
+        if wait is not None:
+            raise ApiError(
+                429,
+                E_RATE_LIMIT,
+                "Rate limited. Please wait and consider throttling your request speed",
+                {"Retry-After": str(wait)},
+            )
 
     def _route(
         self,

@@ -4,8 +4,8 @@ DNS Made Easy has a sandbox but no emulator, so this module serves, on 127.0.0.1
 and from memory, the endpoints octodns-dnsmadeeasy and our provider
 (providers/dnsmadeeasy.py) use, written from DNS Made Easy's published API v2.0
 documentation ("API V2.0 Documentation", the api-docs.dnsmadeeasy.com pages) and
-from what users of the API report. Stdlib only: ``http.server`` in a daemon
-thread, like tests/fakes/cloudflare_api.py.
+from what users of the API report. Stdlib only: the server of tests/fakes/http.py
+(``http.server`` in a daemon thread), like tests/fakes/cloudflare_api.py.
 
 Served routes, relative to ``FakeDnsMadeEasy.url`` (``.../V2.0/dns/managed``)::
 
@@ -75,17 +75,14 @@ import hashlib
 import hmac
 import ipaddress
 import itertools
-import json
-import math
 import re
-import threading
 import time
 import uuid
-from collections import deque
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
+
+from tests.fakes.http import FakeApi, Handler, Incoming, admit, expire
 
 API_PREFIX = "/V2.0/dns/managed"
 RECORD_TYPES = frozenset(
@@ -135,43 +132,7 @@ class ApiError(Exception):
         self.messages = list(messages)
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128
-    daemon_threads = True
-    block_on_close = False
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    disable_nagle_algorithm = True
-    fake: FakeDnsMadeEasy
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-    def do_GET(self) -> None:
-        self.fake._serve(self)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
-
-    def send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            if payload is not None:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
-
-
-class FakeDnsMadeEasy:
+class FakeDnsMadeEasy(FakeApi):
     """In-memory DNS Made Easy API v2.0 over HTTP on 127.0.0.1.
 
     Seed and read with ``add_domain``/``add_record``/``records`` (the store: no
@@ -179,6 +140,9 @@ class FakeDnsMadeEasy:
     Every request is logged in ``requests`` as ``{method, path, query, body,
     status}`` (``path`` relative to ``url``).
     """
+
+    name = "dnsmadeeasy"
+    prefix = API_PREFIX
 
     def __init__(
         self,
@@ -194,6 +158,7 @@ class FakeDnsMadeEasy:
     ) -> None:
         if rate_status not in (400, 429):
             raise ValueError("rate_status must be 400 or 429")
+        super().__init__()
         self.api_key = api_key
         self.secret_key = secret_key
         self.limit = limit
@@ -202,48 +167,10 @@ class FakeDnsMadeEasy:
         self.batch_limit = batch_limit
         self.max_skew = max_skew
         self.rate_status = rate_status
-        self.requests: list[dict[str, Any]] = []
-        self.rate_limited = 0
-        self.url = ""
-        self._lock = threading.RLock()
         self._ids = itertools.count(1001)
         self._domains: dict[int, dict[str, Any]] = {}
         self._records: dict[int, dict[int, dict[str, Any]]] = {}
-        self._window: deque[float] = deque()
-        self._faults: list[dict[str, Any]] = []
         self._use_up_later: int | None = None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeDnsMadeEasy:
-        handler = type("FakeDnsMadeEasyHandler", (_Handler,), {"fake": self})
-        self._server = _Server(("127.0.0.1", 0), handler)
-        port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}{API_PREFIX}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-dnsmadeeasy-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeDnsMadeEasy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def env(self) -> dict[str, str]:
         """The variables the config reads, pointing at this server."""
@@ -312,19 +239,6 @@ class FakeDnsMadeEasy:
             records = self._records[self.domain_id(domain)]
             return copy.deepcopy([records[k] for k in sorted(records)])
 
-    def writes(self) -> list[dict[str, Any]]:
-        """Logged non-GET requests answered 2xx."""
-        with self._lock:
-            return [
-                r
-                for r in self.requests
-                if r["method"] != "GET" and r["status"] is not None and 200 <= r["status"] < 300
-            ]
-
-    def reset_log(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
     def use_up(self, count: int | None = None, *, at_next_request: bool = False) -> None:
         """Spend ``count`` (default all) of the window's requests, as another client would:
         now, or ``at_next_request`` (just before it is counted, whenever it comes)."""
@@ -333,13 +247,13 @@ class FakeDnsMadeEasy:
                 self._use_up_later = count if count is not None else self.limit
                 return
             now = time.monotonic()
-            self._expire(now)
+            expire(self._window, self.window, now)
             free = self.limit - len(self._window)
             self._window.extend([now] * min(free, free if count is None else count))
 
     def remaining(self) -> int:
         with self._lock:
-            self._expire(time.monotonic())
+            expire(self._window, self.window, time.monotonic())
             return self.limit - len(self._window)
 
     def inject(
@@ -347,25 +261,18 @@ class FakeDnsMadeEasy:
     ) -> None:
         """The next ``times`` matching requests answer ``status`` (after authentication and
         the rate limit), changing nothing."""
-        with self._lock:
-            self._faults.append(
-                {"status": status, "method": method, "path": path, "remaining": times}
-            )
+        self._arm(method, path, status, times)
 
     # ------------------------------------------------------------- serving
 
-    def _serve(self, handler: _Handler) -> None:
-        split = urlsplit(handler.path)
-        method = handler.command
-        path = split.path
-        query = parse_qs(split.query, keep_blank_values=True)
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
+    def _serve(self, handler: Handler) -> None:
+        incoming = Incoming.read(handler)
+        method, path, query = incoming.method, incoming.path, incoming.query
         entry: dict[str, Any] = {
             "method": method,
             "path": path.removeprefix(API_PREFIX),
             "query": query,
-            "body": None,
+            "body": None if incoming.bad_json else incoming.body,
             "status": None,
         }
         headers: dict[str, str] = {}
@@ -373,11 +280,8 @@ class FakeDnsMadeEasy:
         with self._lock:
             self.requests.append(entry)
         try:
-            if raw:
-                try:
-                    entry["body"] = json.loads(raw)
-                except ValueError as e:
-                    raise ApiError(400, "Malformed JSON in the request body") from e
+            if incoming.bad_json:
+                raise ApiError(400, "Malformed JSON in the request body")
             self._authenticate(handler)
             headers, allowed = self._count()
             if not allowed:
@@ -391,9 +295,9 @@ class FakeDnsMadeEasy:
             entry["status"] = status
             if headers:
                 headers["x-dnsme-requestsRemaining"] = str(self.remaining())
-        handler.send(status, payload, headers)
+        handler.send_json(status, payload, headers)
 
-    def _authenticate(self, handler: _Handler) -> None:
+    def _authenticate(self, handler: Handler) -> None:
         key = handler.headers.get("x-dnsme-apiKey")
         date = handler.headers.get("x-dnsme-requestDate")
         signature = handler.headers.get("x-dnsme-hmac")
@@ -411,29 +315,22 @@ class FakeDnsMadeEasy:
         if not hmac.compare_digest(signature.lower(), wanted):
             raise ApiError(403, "HMAC validation failed")
 
-    def _expire(self, now: float) -> None:
-        while self._window and self._window[0] <= now - self.window:
-            self._window.popleft()
-
     def _count(self) -> tuple[dict[str, str], bool]:
         """Count an authenticated request against the window: (headers, allowed)."""
         with self._lock:
             if self._use_up_later is not None:
                 count, self._use_up_later = self._use_up_later, None
                 self.use_up(count)
-            now = time.monotonic()
-            self._expire(now)
             headers = {
                 "x-dnsme-requestLimit": str(self.limit),
                 "x-dnsme-requestId": str(uuid.uuid4()),
             }
-            if len(self._window) >= self.limit:
+            wait = admit(self._window, self.limit, self.window)
+            if wait is not None:
                 self.rate_limited += 1
                 if self.rate_status == 429:  # modelled: a 429 says when to come back
-                    wait = self._window[0] + self.window - now
-                    headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                    headers["Retry-After"] = str(wait)
                 return headers, False
-            self._window.append(now)
             return headers, True
 
     def _route(
@@ -441,8 +338,8 @@ class FakeDnsMadeEasy:
     ) -> tuple[int, Any]:
         with self._lock:
             fault = self._take_fault(method, path)
-            if fault is not None:
-                raise ApiError(fault, f"Injected failure (HTTP {fault})")
+            if fault is not None and fault.status is not None:
+                raise ApiError(fault.status, f"Injected failure (HTTP {fault.status})")
             if path in ("", "/"):
                 self._only(method, "GET")
                 return 200, self._page(list(self._domains.values()), query, set())
@@ -476,18 +373,6 @@ class FakeDnsMadeEasy:
                 self._update(domain_id, self._batch(body))
                 return 200, None
             raise ApiError(405, f"Method {method} not allowed on {path}")
-
-    def _take_fault(self, method: str, path: str) -> int | None:
-        for fault in self._faults:
-            if fault["method"] not in (None, method):
-                continue
-            if fault["path"] is not None and not re.search(fault["path"], path):
-                continue
-            fault["remaining"] -= 1
-            if fault["remaining"] <= 0:
-                self._faults.remove(fault)
-            return int(fault["status"])
-        return None
 
     @staticmethod
     def _only(method: str, allowed: str) -> None:

@@ -5,7 +5,7 @@ endpoints providers/godaddy.py uses, written from GoDaddy's published API
 documentation (developer.godaddy.com, "Domains" v1: recordGet,
 recordReplaceTypeName, recordDeleteTypeName; models DNSRecord,
 DNSRecordCreateTypeName, Error, ErrorField, ErrorLimit) as we know it. Stdlib
-only: ``http.server.ThreadingHTTPServer`` in a daemon thread, plus json.
+only: the server of tests/fakes/http.py (``http.server`` in a daemon thread), plus json.
 
 Routes (relative to ``FakeGoDaddy.url``, e.g. ``http://127.0.0.1:PORT``)::
 
@@ -74,21 +74,15 @@ all of these details); where we were unsure the fake is the stricter side:
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import ipaddress
 import json
-import math
 import re
-import socket
-import struct
-import threading
-import time
-from collections import Counter, deque
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections import Counter
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
+
+from tests.fakes.http import FakeApi, Fault, Handler, Incoming, admit
 
 #: the types GoDaddy's DNSRecord model lists (CAA added later); SOA is listed, never written
 RECORD_TYPES = frozenset({"A", "AAAA", "CAA", "CNAME", "MX", "NS", "SOA", "SRV", "TXT"})
@@ -185,77 +179,7 @@ def owner(record: dict[str, Any]) -> str:
     return name.lower()
 
 
-@dataclass
-class _Fault:
-    """One armed fault; see :meth:`FakeGoDaddy.inject`."""
-
-    method: str | None
-    path_re: re.Pattern[str] | None
-    status: int | None
-    retry_after: int | None
-    reset: bool
-    delay: float | None
-    remaining: int
-
-    def matches(self, method: str, path: str) -> bool:
-        if self.method is not None and self.method != method:
-            return False
-        return self.path_re is None or bool(self.path_re.search(path))
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # bursts of concurrent clients (the default of 5 resets them)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    disable_nagle_algorithm = True
-    fake: FakeGoDaddy  # set on the per-server subclass
-
-    def setup(self) -> None:
-        super().setup()
-        self.fake._track(self.connection, True)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.fake._track(self.connection, False)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """No access log on stderr."""
-
-    def do_GET(self) -> None:
-        self.fake._serve(self)
-
-    do_PUT = do_DELETE = do_PATCH = do_POST = do_GET
-
-    def answer(self, status: int, payload: Any, headers: dict[str, str]) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            if payload is not None:
-                self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-            self.wfile.flush()
-        except OSError:
-            self.close_connection = True
-
-    def reset_connection(self) -> None:
-        """Abort the TCP connection with a RST, without any answer."""
-        sock = self.connection
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.close_connection = True
-        sock.close()
-
-
-class FakeGoDaddy:
+class FakeGoDaddy(FakeApi):
     """GoDaddy's v1 DNS records endpoints on 127.0.0.1, from memory.
 
     Seed and inspect with ``add_domain``/``add_record``/``records``/``snapshot``;
@@ -263,6 +187,8 @@ class FakeGoDaddy:
     ``{method, path, query, body, status, at}`` (``path`` decoded, ``status`` None
     for a reset connection, ``at`` the ``time.monotonic()`` it arrived).
     """
+
+    name = "godaddy"
 
     _ROUTES = (
         (re.compile(r"^/v1/domains/(?P<domain>[^/]+)/records$"), {"GET": "list"}),
@@ -281,67 +207,13 @@ class FakeGoDaddy:
         rate_limit: tuple[int, float] = (60, 60.0),
         retry_after_header: bool = True,
     ) -> None:
+        super().__init__()
         self.key = key
         self.secret = secret
         self.small_account = small_account
         self.rate_limit = rate_limit
         self.retry_after_header = retry_after_header
-        self.requests: list[dict[str, Any]] = []
-        self.rate_limited = 0
-        self.url = ""
-        self._lock = threading.RLock()
         self._domains: dict[str, list[dict[str, Any]]] = {}
-        self._faults: list[_Fault] = []
-        self._window: deque[float] = deque()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._conns: set[socket.socket] = set()
-
-    # ------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeGoDaddy:
-        """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("already started")
-        handler = type("FakeGoDaddyHandler", (_Handler,), {"fake": self})
-        server = _Server(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        port = server.server_address[1]
-        self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-godaddy-{port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            conns = list(self._conns)
-        for conn in conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGoDaddy:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self._lock:
-            (self._conns.add if add else self._conns.discard)(conn)
 
     # ------------------------------------------------------- seeding, reading
 
@@ -390,128 +262,37 @@ class FakeGoDaddy:
         """The domain's records as sorted canonical JSON: equal snapshots, same records."""
         return sorted(json.dumps(r, sort_keys=True) for r in self.records(domain))
 
-    def writes(self) -> list[dict[str, Any]]:
-        """Logged PUT/DELETE requests answered 2xx."""
-        with self._lock:
-            return [
-                r
-                for r in self.requests
-                if r["method"] != "GET" and r["status"] is not None and 200 <= r["status"] < 300
-            ]
-
     def counts(self) -> Counter[tuple[str, str]]:
         """(method, path) -> requests received (answered or not)."""
         with self._lock:
             return Counter((r["method"], r["path"]) for r in self.requests)
 
-    def reset_log(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
-    def inject(
-        self,
-        method: str | None = None,
-        path_regex: str | None = None,
-        *,
-        status: int | None = None,
-        retry_after: int | None = None,
-        reset: bool = False,
-        delay: float | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next ``times`` matching requests fail with ``status`` (and a
-        ``Retry-After`` header when given), a TCP reset, or (delay alone) a 504 after
-        ``delay``. Faulted requests change nothing."""
-        if status is None and not reset and delay is None:
-            raise ValueError("inject needs status, reset or delay")
-        with self._lock:
-            self._faults.append(
-                _Fault(
-                    method.upper() if method else None,
-                    re.compile(path_regex) if path_regex else None,
-                    status,
-                    retry_after,
-                    reset,
-                    delay,
-                    times,
-                )
-            )
-
     # ------------------------------------------------------------- serving
 
-    def _serve(self, handler: _Handler) -> None:
-        method = handler.command
-        split = urlsplit(handler.path)
-        path = unquote(split.path)
-        query = parse_qs(split.query, keep_blank_values=True)
-        length = int(handler.headers.get("Content-Length") or 0)
-        raw = handler.rfile.read(length) if length else b""
-        entry: dict[str, Any] = {
-            "method": method,
-            "path": path,
-            "query": {k: v[0] if len(v) == 1 else v for k, v in query.items()},
-            "body": None,
-            "status": None,
-            "at": time.monotonic(),
-        }
-        body: Any = None
-        bad_json = False
-        if raw:
-            try:
-                body = entry["body"] = json.loads(raw)
-            except ValueError:
-                entry["body"], bad_json = raw.decode("utf-8", "replace"), True
-        with self._lock:
-            self.requests.append(entry)
-            fault = self._take_fault(method, path)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.reset:
-                handler.reset_connection()
-                return
-            status = fault.status or 504
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-            payload = {"code": "INJECTED", "message": f"injected HTTP {status}"}
-            if status == 429:
-                payload["retryAfterSec"] = fault.retry_after or 0
-            self._finish(handler, entry, status, payload, headers)
-            return
+    def _path(self, path: str) -> str:
+        return unquote(path)
+
+    def _answer(
+        self, handler: Handler, incoming: Incoming, path: str
+    ) -> tuple[int, Any, dict[str, str]]:
         headers: dict[str, str] = {}
         try:
             self._authenticate(handler.headers.get("Authorization"))
             self._rate_check()
             if self.small_account:
                 raise ApiError(403, "ACCESS_DENIED", "Authenticated user is not allowed access")
-            if bad_json:
+            if incoming.bad_json:
                 raise ApiError(400, "INVALID_BODY", "Request body is not valid JSON")
-            status, payload = self._route(method, path, query, body)
+            status, payload = self._route(incoming.method, path, incoming.query, incoming.body)
         except ApiError as e:
             status, payload, headers = e.status, e.body(), e.headers
-        self._finish(handler, entry, status, payload, headers)
+        return status, payload, headers
 
-    def _finish(
-        self,
-        handler: _Handler,
-        entry: dict[str, Any],
-        status: int,
-        payload: Any,
-        headers: dict[str, str],
-    ) -> None:
-        with self._lock:
-            entry["status"] = status
-            if status == 429:
-                self.rate_limited += 1
-        handler.answer(status, payload, headers)
-
-    def _take_fault(self, method: str, path: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.matches(method, path):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
+    def _fault_body(self, status: int, fault: Fault) -> Any:
+        payload: dict[str, Any] = {"code": "INJECTED", "message": f"injected HTTP {status}"}
+        if status == 429:
+            payload["retryAfterSec"] = fault.retry_after or 0
+        return payload
 
     def _authenticate(self, header: str | None) -> None:
         if not header:
@@ -525,22 +306,17 @@ class FakeGoDaddy:
             )
 
     def _rate_check(self) -> None:
-        limit, window = self.rate_limit
         with self._lock:
-            now = time.monotonic()
-            while self._window and self._window[0] <= now - window:
-                self._window.popleft()
-            if len(self._window) >= limit:
-                wait = max(1, math.ceil(self._window[0] + window - now))
-                headers = {"Retry-After": str(wait)} if self.retry_after_header else {}
-                raise ApiError(
-                    429,
-                    "TOO_MANY_REQUESTS",
-                    "Too many requests received within interval",
-                    headers=headers,
-                    extra={"retryAfterSec": wait},
-                )
-            self._window.append(now)
+            wait = admit(self._window, *self.rate_limit)
+        if wait is not None:
+            headers = {"Retry-After": str(wait)} if self.retry_after_header else {}
+            raise ApiError(
+                429,
+                "TOO_MANY_REQUESTS",
+                "Too many requests received within interval",
+                headers=headers,
+                extra={"retryAfterSec": wait},
+            )
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
