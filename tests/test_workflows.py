@@ -680,7 +680,7 @@ SAYS = {
                       "(plan exit 2)",
              "plan error": "drift: the plan failed (exit 1)",
              "unconfirmed": "drift: some domains are not confirmed",
-             "fails": "make: ***", "passes": "drift: none"},
+             "fails": "drift] Error", "passes": "drift: none"},
 }  # fmt: skip
 
 
