@@ -114,7 +114,7 @@ class Engine:
             chosen = [z for z in chosen if z in keep]
         refused = {}
         missing = run.missing_environment(run.providers_for(chosen))
-        for zone in chosen:
+        for zone in chosen if missing else []:  # per-zone lookups only when some are missing
             needs = sorted(missing.keys() & run.providers_for([zone]))
             if needs:
                 refused[zone] = (
@@ -183,7 +183,7 @@ class Engine:
         zone_targets = sorted(
             {(z, self.run.folders.get(zf.provider, "?"))
              for z in self.zones + list(self.refused)
-             if (zf := self._zone_file(z))}
+             if (zf := self.run.by_zone.get(z))}
             | {k for k in analyses if k[0] in set(self.zones)}
         )  # fmt: skip
         report = build_report(plans, analyses, zone_targets, refused, captured, self.manual_targets)
@@ -239,9 +239,6 @@ class Engine:
             errors[zone] = text if target_id in text else f"at {target_id}: {text}"
 
         return sink
-
-    def _zone_file(self, zone: str):
-        return next((zf for zf in self.run.zone_files if zf.zone == zone), None)
 
     def apply(
         self, result: PlanResult, stop: StopSignal | None = None, report=None
